@@ -1,0 +1,25 @@
+"""Start the services app: ``python -m services [--host H] [--port P]``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the Lumo services app (chat, help center, search, handoff).")
+    parser.add_argument("--host", default=os.environ.get("SERVICES_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SERVICES_PORT", "8000")))
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args()
+
+    import uvicorn
+
+    uvicorn.run("services.app:create_app", factory=True, host=args.host, port=args.port,
+                log_level=args.log_level, ws_ping_interval=20, ws_ping_timeout=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Alembic environment: runs migrations against the URL the app configured (see services.db.migrate)."""
+
+from __future__ import annotations
+
+import importlib
+
+from alembic import context
+from sqlalchemy import pool
+
+from services.db import MODEL_MODULES, Base, make_engine
+
+for module in MODEL_MODULES:
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError:
+        pass
+
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=context.config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = context.config.get_main_option("sqlalchemy.url")
+    connectable = make_engine(url) if url.startswith("sqlite") else None
+    if connectable is None:
+        from sqlalchemy import create_engine
+
+        connectable = create_engine(url, poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    connectable.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

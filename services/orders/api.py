@@ -1,0 +1,48 @@
+"""HTTP endpoint of the demo order backend, called by the bot's ``action_check_order_status``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from services.orders.repository import find_order, normalise_order_number, order_to_dict
+
+router = APIRouter(prefix="/api/orders", tags=["orders"])
+
+
+class OrderItem(BaseModel):
+    name: str
+    qty: int
+
+
+class OrderOut(BaseModel):
+    number: str
+    status: str
+    placed_at: str
+    payment_method: str
+    total_brl: float
+    items: list[OrderItem]
+    carrier: str | None
+    tracking_code: str | None
+    estimated_delivery: str | None
+    delivered_at: str | None
+    late: bool
+
+
+@router.get(
+    "/{order_number}",
+    response_model=OrderOut,
+    responses={404: {"description": "No order with this number"}, 422: {"description": "Not an order number"}},
+)
+def get_order(order_number: str, request: Request) -> dict[str, Any]:
+    """Look up one order. Accepts the forms customers type (``#20481234``, ``PED-20481234``)."""
+    number = normalise_order_number(order_number[:40])
+    if number is None:
+        raise HTTPException(status_code=422, detail="order numbers have 8 digits, e.g. 20481234")
+    with request.app.state.db.session() as session:
+        order = find_order(session, number)
+        if order is None:
+            raise HTTPException(status_code=404, detail=f"no order {number}")
+        return order_to_dict(order)

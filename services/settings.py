@@ -1,0 +1,91 @@
+"""Settings of the services app: a YAML file a support lead can read, overridden by environment variables.
+
+Why both: the YAML file documents every knob with a working default; deployments (containers, CI) override
+single values through the environment without editing files.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS_FILE = Path(__file__).with_name("settings.yml")
+DATA_DIR = REPO_ROOT / ".data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; construct with :func:`load_settings`."""
+
+    app_env: str = "embedded"
+    database_url: str = "sqlite:///.data/services.db"
+    redis_url: str = ""
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 20.0
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    timezone: str = "America/Sao_Paulo"
+    data_dir: Path = field(default=DATA_DIR)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+
+def _coerce(value: str, current: object) -> object:
+    """Environment variables are strings; give them the type of the default."""
+    if isinstance(current, bool):
+        return value.lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, Path):
+        return Path(value)
+    return value
+
+
+def _absolute_sqlite(url: str, root: Path) -> str:
+    """Relative SQLite paths are relative to the repository, not to whatever directory we started in."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        path = root / url[len(prefix):]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path)
+    return url
+
+
+def _secret(data_dir: Path) -> str:
+    """A stable random secret for the embedded mode, so sessions survive restarts."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(path: Path | None = None, **overrides: object) -> Settings:
+    """Read the YAML file, apply environment variables, then explicit overrides (tests use those)."""
+    settings_file = Path(os.environ.get("SERVICES_SETTINGS", path or DEFAULT_SETTINGS_FILE))
+    raw = yaml.safe_load(settings_file.read_text()) if settings_file.exists() else {}
+    values: dict[str, object] = {}
+    defaults = Settings()
+    for f in fields(Settings):
+        current = getattr(defaults, f.name)
+        value: object = raw.get(f.name, current) if isinstance(raw, dict) else current
+        env_value = os.environ.get(f.name.upper())
+        if env_value is not None and env_value != "":
+            value = _coerce(env_value, current)
+        values[f.name] = value
+    values.update(overrides)
+    data_dir = Path(values["data_dir"])  # type: ignore[arg-type]
+    values["database_url"] = _absolute_sqlite(str(values["database_url"]), REPO_ROOT)
+    if not values["secret_key"]:
+        values["secret_key"] = _secret(data_dir)
+    return Settings(**values)  # type: ignore[arg-type]
