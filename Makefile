@@ -7,6 +7,7 @@ export OMP_WAIT_POLICY := PASSIVE
 export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help run test envs train lint bench-nlu bench-nlu-baseline bench-retrieval
 

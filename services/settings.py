@@ -27,6 +27,7 @@ class Settings:
     redis_url: str = ""
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 20.0
+    rasa_token: str = ""
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""
     timezone: str = "America/Sao_Paulo"

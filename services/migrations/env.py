@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 from alembic import context
@@ -10,10 +11,8 @@ from sqlalchemy import pool
 from services.db import MODEL_MODULES, Base, make_engine
 
 for module in MODEL_MODULES:
-    try:
+    with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module(module)
-    except ModuleNotFoundError:
-        pass
 
 target_metadata = Base.metadata
 

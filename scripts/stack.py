@@ -1,0 +1,253 @@
+"""Start and stop the whole product as real processes: Rasa server, action server and services app.
+
+Used by ``make run`` (scripts/run_all.py) and by the end-to-end tests (tests/stack.py), so the tests exercise
+exactly what a newcomer runs. Each process gets its own log file; stopping terminates whole process groups so
+no server is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RASA_PY = REPO_ROOT / ".venv" / "rasa" / "bin" / "python"
+SERVICES_PY = REPO_ROOT / ".venv" / "services" / "bin" / "python"
+
+
+class PortInUse(RuntimeError):
+    """A port the stack needs is taken by another program."""
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """A port nobody listens on now (for tests, which must not collide with a running `make run`)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Ports:
+    rasa: int = 5005
+    actions: int = 5055
+    services: int = 8000
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        return cls(int(os.environ.get("RASA_PORT", 5005)), int(os.environ.get("ACTIONS_PORT", 5055)),
+                   int(os.environ.get("SERVICES_PORT", 8000)))
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(free_port(), free_port(), free_port())
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    health_url: str
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen | None = None
+    _pump: threading.Thread | None = None
+
+    def start(self, echo: Callable[[str, str], None] | None) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab", buffering=0)
+        self.popen = subprocess.Popen(self.command, cwd=REPO_ROOT, env=self.env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+        def pump() -> None:
+            assert self.popen and self.popen.stdout
+            for line in iter(self.popen.stdout.readline, b""):
+                log.write(line)
+                if echo:
+                    echo(self.name, line.decode("utf-8", "replace").rstrip())
+            log.close()
+
+        self._pump = threading.Thread(target=pump, daemon=True, name=f"log-{self.name}")
+        self._pump.start()
+
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError, TimeoutError):
+            return False
+
+    def stop(self, timeout: float = 15) -> None:
+        if not self.popen or self.popen.poll() is not None:
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+@dataclass
+class Stack:
+    """The three processes of the product, wired to each other on the given ports."""
+
+    model_path: Path
+    ports: Ports = field(default_factory=Ports)
+    data_dir: Path = REPO_ROOT / ".data"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    production: bool = False
+    processes: list[Process] = field(default_factory=list)
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+
+    @property
+    def services_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.services}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    def check_ports(self) -> None:
+        for name, port in (("Rasa server", self.ports.rasa), ("action server", self.ports.actions),
+                           ("services app", self.ports.services)):
+            if not port_is_free(port):
+                env_name = {"Rasa server": "RASA_PORT", "action server": "ACTIONS_PORT",
+                            "services app": "SERVICES_PORT"}[name]
+                raise PortInUse(f"port {port} (for the {name}) is already in use by another program. "
+                                f"Stop it, or choose another port: {env_name}=<port> make run")
+
+    def _endpoints_file(self) -> Path:
+        """Endpoints for this run: the action server on our port, the tracker store in our data dir."""
+        if self.production:
+            return REPO_ROOT / "endpoints.production.yml"
+        path = self.data_dir / "endpoints.generated.yml"
+        path.write_text(
+            "# Written by scripts/stack.py for this run; edit endpoints.yml instead.\n"
+            f"action_endpoint:\n  url: \"http://127.0.0.1:{self.ports.actions}/webhook\"\n"
+            "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+            f"  db: \"{self.data_dir / 'rasa_tracker.db'}\"\n"
+        )
+        return path
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in {"PYTHONHOME", "VIRTUAL_ENV"}}
+        env.update({
+            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "OMP_WAIT_POLICY": "PASSIVE",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "SERVICES_URL": self.services_url,
+            "RASA_URL": self.rasa_url,
+            "RASA_TOKEN": self.rasa_token,
+            "PUBLIC_URL": self.services_url,
+            "SERVICES_PORT": str(self.ports.services),
+            "DATA_DIR": str(self.data_dir),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        })
+        if self.production:
+            env["APP_ENV"] = "production"
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{self.data_dir / 'services.db'}"
+        env.update(self.extra_env)
+        return env
+
+    def build(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logs = self.data_dir / "logs"
+        env = self._env()
+        self.processes = [
+            Process("actions", [str(RASA_PY), "-m", "rasa_sdk", "--actions", "bot.actions",
+                                "--port", str(self.ports.actions)],
+                    f"http://127.0.0.1:{self.ports.actions}/health", env, logs / "actions.log"),
+            Process("rasa", [str(RASA_PY), "-m", "rasa", "run", "--enable-api", "--auth-token", self.rasa_token,
+                             "--cors", "*", "--model", str(self.model_path), "--endpoints",
+                             str(self._endpoints_file()), "--credentials", str(REPO_ROOT / "credentials.yml"),
+                             "--port", str(self.ports.rasa), "--interface", "127.0.0.1"],
+                    f"http://127.0.0.1:{self.ports.rasa}/", env, logs / "rasa.log"),
+            Process("services", [str(SERVICES_PY), "-m", "services", "--port", str(self.ports.services)],
+                    f"{self.services_url}/api/health", env, logs / "services.log"),
+        ]
+
+    def start(self, echo: Callable[[str, str], None] | None = None, timeout: float = 300) -> None:
+        """Start every process and wait until each answers its health check."""
+        self.check_ports()
+        self.build()
+        for process in self.processes:
+            process.start(echo)
+        deadline = time.monotonic() + timeout
+        waiting = list(self.processes)
+        while waiting:
+            for process in list(waiting):
+                if not process.running():
+                    self.stop()
+                    raise RuntimeError(f"the {process.name} process exited during start-up; last log lines:\n"
+                                       f"{process.log_tail()}")
+                if process.healthy():
+                    waiting.remove(process)
+            if time.monotonic() > deadline:
+                self.stop()
+                names = ", ".join(p.name for p in waiting)
+                raise TimeoutError(f"{names} did not become healthy in {timeout:.0f} s")
+            time.sleep(0.5)
+
+    def restart(self, name: str, echo: Callable[[str, str], None] | None = None, timeout: float = 120) -> None:
+        """Restart one process (tests use it to prove nothing is lost across a restart)."""
+        process = next(p for p in self.processes if p.name == name)
+        process.stop()
+        process.start(echo)
+        deadline = time.monotonic() + timeout
+        while not process.healthy():
+            if not process.running() or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not come back:\n{process.log_tail()}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+    def first_exited(self) -> Process | None:
+        return next((p for p in self.processes if p.popen is not None and not p.running()), None)
+
+
+def latest_model(models_dir: Path = REPO_ROOT / ".cache" / "models") -> Path:
+    """The model `make train` produced last."""
+    pointer = models_dir / "latest"
+    if not pointer.exists():
+        sys.exit("no trained model: run `make train` (or `make run`, which trains when needed)")
+    return models_dir / pointer.read_text().strip()
