@@ -130,6 +130,7 @@ class Stack:
     production: bool = False
     processes: list[Process] = field(default_factory=list)
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def services_url(self) -> str:
@@ -173,6 +174,7 @@ class Stack:
             "SERVICES_URL": self.services_url,
             "RASA_URL": self.rasa_url,
             "RASA_TOKEN": self.rasa_token,
+            "INTERNAL_TOKEN": self.internal_token,
             "PUBLIC_URL": self.services_url,
             "SERVICES_PORT": str(self.ports.services),
             "DATA_DIR": str(self.data_dir),

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # Feature modules, in the order their routes are registered (the help center's catch-all pages come last).
 FEATURE_MODULES = (
+    "services.kb_events.feature",
     "retrieval.api",
     "services.chat.feature",
     "handoff.feature",

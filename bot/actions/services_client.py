@@ -41,8 +41,9 @@ class ServiceResult:
 def call(method: str, path: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS, **kwargs: Any) -> ServiceResult:
     """Call the services app; network errors and timeouts become ``status=0``."""
     url = f"{services_url()}{path}"
+    headers = {"X-Internal-Token": os.environ.get("INTERNAL_TOKEN", ""), **kwargs.pop("headers", {})}
     try:
-        response = requests.request(method, url, timeout=timeout, **kwargs)
+        response = requests.request(method, url, timeout=timeout, headers=headers, **kwargs)
     except requests.RequestException as error:
         log.warning("services app unreachable (%s %s): %s", method, url, error)
         return ServiceResult(status=0)

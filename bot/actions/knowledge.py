@@ -1,0 +1,216 @@
+"""Knowledge-base answers: the bot answers from help-center articles, with a link, and asks if it helped.
+
+Why the care about *not* answering: a confident wrong answer is worse than a handoff. The search API returns a
+calibrated ``answerable`` verdict; below it the bot says honestly that it does not know and offers a person.
+Every answer shown and every "helped?" reply is recorded (``POST /api/kb/events``) for the support metrics,
+and also travels in the bot message's custom data, so the handoff transcript shows which article was shown.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions import services_client
+from bot.actions.language import conversation_language, pick
+
+SNIPPET_CHARS = 420
+MAX_QUERY_CHARS = 500
+
+
+@dataclass
+class KbHit:
+    article_id: str
+    title: str
+    url: str
+    snippet: str
+    score: float
+    category: str | None
+
+
+@dataclass
+class KbAnswer:
+    """The outcome of one search: the best hit if the service judged the question answerable."""
+
+    reachable: bool
+    hit: KbHit | None = None
+    probability: float | None = None
+
+
+def absolute_url(url: str) -> str:
+    """Help-center links are site paths; customers outside the widget need the full address."""
+    if url.startswith("/"):
+        return os.environ.get("PUBLIC_URL", os.environ.get("SERVICES_URL", "http://127.0.0.1:8000")).rstrip("/") + url
+    return url
+
+
+def trim(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """Cut at a sentence or word boundary so the customer never reads half a word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    sentence_end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    if sentence_end > limit * 0.5:
+        return cut[: sentence_end + 1]
+    return cut[: cut.rfind(" ")].rstrip(",;:") + "…"
+
+
+def search_kb(query: str, lang: str, k: int = 3) -> KbAnswer:
+    """Ask the services app's search API; an unreachable service is reported, not raised."""
+    query = query.strip()[:MAX_QUERY_CHARS]
+    if not query:
+        return KbAnswer(reachable=True)
+    result = services_client.call("GET", "/api/search", params={"q": query, "lang": lang, "k": k})
+    if not result.ok or not isinstance(result.body, dict):
+        return KbAnswer(reachable=not result.unreachable)
+    body = result.body
+    hits = body.get("results") or body.get("passages") or []
+    if not body.get("answerable") or not hits:
+        return KbAnswer(reachable=True, probability=body.get("probability"))
+    top = hits[0]
+    return KbAnswer(
+        reachable=True,
+        probability=body.get("probability"),
+        hit=KbHit(article_id=top["article_id"], title=top["title"], url=absolute_url(top["url"]),
+                  snippet=top.get("snippet") or top.get("text", ""), score=float(top.get("score", 0.0)),
+                  category=top.get("category")),
+    )
+
+
+def record_event(tracker: Tracker, kind: str, **data: Any) -> None:
+    """Best effort: metrics must never break the conversation."""
+    services_client.call("POST", "/api/kb/events", timeout=2,
+                         json={"conversation_id": tracker.sender_id, "kind": kind, **data})
+
+
+def last_kb_question(tracker: Tracker) -> dict[str, Any]:
+    """What the bot asked after its latest knowledge-base message ("helped?" or "want a person?")."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            custom = (event.get("data") or {}).get("custom") or {}
+            if isinstance(custom, dict) and isinstance(custom.get("kb"), dict) and "asked" in custom["kb"]:
+                return custom["kb"]
+    return {}
+
+
+class ActionFallback(Action):
+    """Low-confidence path: answer from the knowledge base, or say honestly that the bot does not know."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        lang = conversation_language(tracker)
+        text = tracker.latest_message.get("text") or ""
+        answer = search_kb(text, lang)
+        if answer.hit:
+            hit = answer.hit
+            record_event(tracker, "answer", query=text[:MAX_QUERY_CHARS], article_id=hit.article_id,
+                         score=hit.score, probability=answer.probability, language=lang)
+            dispatcher.utter_message(
+                text=f"{trim(hit.snippet)}\n\n{pick(lang, 'Artigo completo', 'Full article')}: {hit.title} — {hit.url}",
+                buttons=[{"title": pick(lang, "Sim, ajudou", "Yes, it helped"), "payload": "/affirm"},
+                         {"title": pick(lang, "Não ajudou", "No, it didn't"), "payload": "/deny"}],
+                json_message={"kb": {"asked": "helped", "article_id": hit.article_id, "url": hit.url,
+                                     "title": hit.title, "score": hit.score}},
+            )
+            dispatcher.utter_message(text=pick(lang, "Isso respondeu sua dúvida?", "Did this answer your question?"))
+            return []
+        record_event(tracker, "no_answer", query=text[:MAX_QUERY_CHARS], language=lang,
+                     probability=answer.probability)
+        escalate = _escalation_decision(tracker)
+        if escalate:
+            return [FollowupAction("action_request_human")]
+        if not answer.reachable:
+            message = pick(lang, "Não consegui consultar a nossa central de ajuda agora.",
+                           "I couldn't reach our help center right now.")
+        else:
+            message = pick(lang, "Desculpe, não sei responder isso com segurança.",
+                           "Sorry, I don't know the answer to that for sure.")
+        dispatcher.utter_message(
+            text=message + " " + pick(lang, "Quer falar com uma pessoa da nossa equipe? Ou tente perguntar de outro jeito.",
+                                      "Would you like to talk to a person on our team? Or try asking another way."),
+            buttons=[{"title": pick(lang, "Falar com atendente", "Talk to an agent"), "payload": "/request_human"},
+                     {"title": pick(lang, "Não, obrigado", "No, thanks"), "payload": "/deny"}],
+            json_message={"kb": {"asked": "offer_human"}},
+        )
+        return []
+
+
+def _escalation_decision(tracker: Tracker) -> bool:
+    """Ask the handoff policy whether repeated fallbacks warrant a person (absent module: never)."""
+    try:
+        from bot.actions import escalation
+    except ImportError:
+        return False
+    decide = getattr(escalation, "should_escalate_after_fallback", None)
+    return bool(decide(tracker)) if decide else False
+
+
+class ActionKbFeedback(Action):
+    """The customer's yes/no after a knowledge-base answer (or after the offer of a person)."""
+
+    def name(self) -> str:
+        return "action_kb_feedback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        lang = conversation_language(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        marker = last_kb_question(tracker)
+        if marker.get("asked") == "offer_human":
+            if intent == "affirm":
+                return [FollowupAction("action_request_human")]
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
+        helped = intent == "affirm"
+        record_event(tracker, "feedback", article_id=marker.get("article_id"), helped=helped, language=lang)
+        if helped:
+            dispatcher.utter_message(text=pick(lang, "Que bom que ajudou! Posso ajudar em mais alguma coisa?",
+                                               "Glad it helped! Anything else I can do for you?"),
+                                     json_message={"kb": {"feedback": "helped", "article_id": marker.get("article_id")}})
+            return []
+        if _escalation_decision(tracker):
+            return [FollowupAction("action_request_human")]
+        dispatcher.utter_message(
+            text=pick(lang, "Poxa, desculpe. Pode me contar com outras palavras o que aconteceu? Se preferir, "
+                            "eu chamo uma pessoa da equipe.",
+                      "Sorry about that. Could you tell me in other words what happened? If you prefer, I can "
+                      "bring in a person from our team."),
+            buttons=[{"title": pick(lang, "Falar com atendente", "Talk to an agent"), "payload": "/request_human"}],
+            json_message={"kb": {"feedback": "not_helped", "article_id": marker.get("article_id")}},
+        )
+        return []
+
+
+class ActionAnswerTopic(Action):
+    """Answers a service or support intent with its fixed answer plus the matching help-center article."""
+
+    def name(self) -> str:
+        return "action_answer_topic"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        lang = conversation_language(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        response = f"utter_answer_{intent}"
+        if response in (domain.get("responses") or {}):
+            dispatcher.utter_message(response=response)
+        text = tracker.latest_message.get("text") or ""
+        answer = search_kb(text, lang, k=3)
+        if answer.hit:
+            record_event(tracker, "link", query=text[:MAX_QUERY_CHARS], article_id=answer.hit.article_id,
+                         score=answer.hit.score, intent=intent, language=lang)
+            dispatcher.utter_message(
+                text=f"{pick(lang, 'Mais detalhes', 'More details')}: {answer.hit.title} — {answer.hit.url}",
+                json_message={"kb": {"article_id": answer.hit.article_id, "url": answer.hit.url,
+                                     "title": answer.hit.title, "intent": intent}},
+            )
+        elif response not in (domain.get("responses") or {}):
+            return [FollowupAction("action_fallback")]
+        return []
