@@ -1,0 +1,126 @@
+"""REST side of the chat gateway: session, messages, history, CSAT and contact details.
+
+The widget uses the WebSocket for messages and these endpoints for CSAT and contact details; tests and
+clients without WebSockets can do everything here with the same signed token
+(``Authorization: Bearer <token>`` or a ``token`` field in the JSON body).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from services.chat.models import Conversation
+from services.chat.service import ChatError, ChatService
+
+router = APIRouter(prefix="/api/chat", tags=["chat"])
+
+
+class SessionIn(BaseModel):
+    token: str | None = Field(default=None, max_length=512)
+    lang: str | None = Field(default=None, max_length=8)
+
+
+class MessageIn(BaseModel):
+    token: str | None = Field(default=None, max_length=512)
+    # Length is checked by ChatService so the customer gets the friendly, translated refusal.
+    text: Any = None
+    client_message_id: str | None = Field(default=None, max_length=64)
+    payload: str | None = Field(default=None, max_length=500, description="Rasa payload of a quick-reply button")
+
+
+class CsatIn(BaseModel):
+    token: str | None = Field(default=None, max_length=512)
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=2000)
+
+
+class ContactIn(BaseModel):
+    token: str | None = Field(default=None, max_length=512)
+    name: str = Field(default="", max_length=120)
+    email: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=40)
+    message: str = Field(default="", max_length=2000)
+
+
+def _chat(request: Request) -> ChatService:
+    return request.app.state.chat
+
+
+def _token(request: Request, body_token: str | None) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return body_token or request.query_params.get("token")
+
+
+async def _conversation(request: Request, body_token: str | None) -> Conversation:
+    cid = request.app.state.chat_tokens.verify(_token(request, body_token))
+    conv = await _chat(request).get_conversation(cid) if cid else None
+    if conv is None:
+        raise HTTPException(status_code=401, detail={"code": "bad_token", "message": "invalid or expired chat token"})
+    return conv
+
+
+def _error(error: ChatError) -> JSONResponse:
+    return JSONResponse(status_code=error.status, content={"detail": {"code": error.code, "message": error.message}})
+
+
+@router.post("/session")
+async def open_session(body: SessionIn, request: Request) -> dict[str, Any]:
+    """Resume the conversation of a valid token, or start a new one (closed conversations start anew)."""
+    chat = _chat(request)
+    tokens = request.app.state.chat_tokens
+    cid = tokens.verify(_token(request, body.token))
+    conv = await chat.get_conversation(cid) if cid else None
+    if conv is None or conv.mode == "closed":
+        conv = await chat.create_conversation(body.lang)
+    return {"token": tokens.issue(conv.id), "conversation": conv.to_dict(),
+            "limits": {"max_message_chars": chat.config.max_message_chars,
+                       "rate_limit_per_minute": chat.config.rate_limit_per_minute}}
+
+
+@router.post("/messages", responses={401: {}, 413: {}, 422: {}, 429: {}})
+async def post_message(body: MessageIn, request: Request) -> Any:
+    """Store a customer message (idempotent on ``client_message_id``) and return it with the bot's replies."""
+    conv = await _conversation(request, body.token)
+    metadata = {"rasa_payload": body.payload} if body.payload else None
+    try:
+        messages = await _chat(request).post_customer_message(conv.id, body.text, body.client_message_id, metadata)
+    except ChatError as error:
+        return _error(error)
+    return {"messages": [m.to_dict() for m in messages]}
+
+
+@router.get("/history")
+async def get_history(request: Request, after_seq: int = Query(default=0, ge=0),
+                      token: str | None = Query(default=None, max_length=512)) -> dict[str, Any]:
+    """Messages after ``after_seq`` (what a reloaded widget shows)."""
+    conv = await _conversation(request, token)
+    messages = await _chat(request).history(conv.id, after_seq)
+    return {"conversation": conv.to_dict(), "messages": [m.to_dict() for m in messages]}
+
+
+@router.post("/csat", responses={401: {}, 422: {}})
+async def post_csat(body: CsatIn, request: Request) -> Any:
+    """The customer's satisfaction rating (1–5) and optional comment, stored on the conversation."""
+    conv = await _conversation(request, body.token)
+    try:
+        updated = await _chat(request).record_csat(conv.id, body.rating, body.comment)
+    except ChatError as error:
+        return _error(error)
+    return {"ok": True, "csat_rating": updated.csat_rating}
+
+
+@router.post("/contact", responses={401: {}, 422: {}})
+async def post_contact(body: ContactIn, request: Request) -> Any:
+    """Contact details left when the assistant or the team was unavailable."""
+    conv = await _conversation(request, body.token)
+    try:
+        row = await _chat(request).save_contact(conv.id, body.name, body.email, body.phone, body.message)
+    except ChatError as error:
+        return _error(error)
+    return {"ok": True, "id": row.id}

@@ -1,0 +1,54 @@
+"""Chat gateway feature: creates the hub and :class:`ChatService`, serves the widget's assets and routes.
+
+Wiring (see services/app.py): ``register(app)`` adds ``/api/chat/*``, ``WS /ws/chat`` and the static
+files under ``/static`` (``services/web/static``); ``on_startup`` puts ``app.state.hub``,
+``app.state.chat`` and ``app.state.chat_tokens`` in place before handoff's start-up hook runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from services.chat.api import router as api_router
+from services.chat.config import load_chat_config
+from services.chat.hub import Hub
+from services.chat.rasa_client import RasaClient
+from services.chat.service import ChatService
+from services.chat.tokens import TokenSigner
+from services.chat.ws import router as ws_router
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+def register(app: FastAPI) -> None:
+    app.include_router(api_router)
+    app.include_router(ws_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+async def on_startup(app: FastAPI) -> None:
+    settings = app.state.settings
+    config = load_chat_config()
+    hub = Hub(settings.redis_url)
+    await hub.start()
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, config.language_probe_timeout_seconds)
+    app.state.hub = hub
+    app.state.chat_config = config
+    app.state.chat = ChatService(app.state.db, hub, rasa, config, settings.public_url)
+    app.state.chat_tokens = TokenSigner(settings.secret_key, config.session_max_age_days)
+
+
+async def on_shutdown(app: FastAPI) -> None:
+    chat: ChatService | None = getattr(app.state, "chat", None)
+    if chat is not None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await chat.drain(timeout=5.0)
+        await chat.rasa.aclose()
+    hub: Hub | None = getattr(app.state, "hub", None)
+    if hub is not None:
+        await hub.stop()

@@ -1,0 +1,399 @@
+"""ChatService: the one place that writes conversations and messages, routes them and broadcasts them.
+
+Contract (docs/architecture.md, "Chat gateway ↔ handoff contract"): the widget's socket, the REST fallback
+and handoff all go through this class, which lives on ``app.state.chat``. Every method that stores something
+is ``async`` because it also publishes the stored message on the hub; database work runs in a worker
+thread so a slow commit never blocks other sockets.
+
+The customer's message is committed **before** Rasa or anyone else sees it; if Rasa then fails, the message
+stays stored and a system notice (kind ``offline``) tells the customer, in the conversation's language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.chat.config import ChatConfig
+from services.chat.hub import Hub
+from services.chat.models import MODES, ROLES, ChatMessage, ContactRequest, Conversation, utcnow
+from services.chat.rasa_client import RasaClient, RasaUnavailable, reply_to_message_fields
+from services.chat.texts import text as t
+from services.chat.tokens import new_conversation_id
+from services.db import Database
+
+log = logging.getLogger(__name__)
+
+# Control characters other than tab/newline (binary garbage, NULs that PostgreSQL rejects in text columns).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# Button payloads forwarded to Rasa: an intent (optionally with entities JSON), never arbitrary text.
+_RASA_PAYLOAD_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(\{.{0,400}\})?$", re.DOTALL)
+
+
+class ChatError(Exception):
+    """A customer input the gateway refuses; ``code`` goes on the wire, ``message`` is for the customer."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def conversation_channel(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+AGENTS_CHANNEL = "agents"
+
+
+def clean_text(raw: object) -> str:
+    """Normalise a customer's text: strings only, control characters removed, outer whitespace trimmed."""
+    if not isinstance(raw, str):
+        return ""
+    return _CONTROL_RE.sub("", raw.replace("\r\n", "\n")).strip()
+
+
+class ChatService:
+    """Conversations and messages: storing, routing to Rasa or to the human agent, and broadcasting."""
+
+    def __init__(self, db: Database, hub: Hub, rasa: RasaClient, config: ChatConfig, public_url: str = "") -> None:
+        self.db = db
+        self.hub = hub
+        self.rasa = rasa
+        self.config = config
+        self.public_url = public_url.rstrip("/")
+        # One customer message at a time per conversation goes to Rasa, so replies keep their order.
+        self._route_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- conversations -----------------------------------------------------------------------------------
+    async def create_conversation(self, language: str | None = None) -> Conversation:
+        """A new conversation in bot mode; ``language`` is the page's language (falls back to the default)."""
+        lang = language if language in self.config.languages else self.config.default_language
+
+        def work() -> Conversation:
+            with self.db.session() as s:
+                conv = Conversation(id=new_conversation_id(), language=lang, mode="bot", last_seq=0)
+                s.add(conv)
+                s.flush()
+                return conv
+
+        return await asyncio.to_thread(work)
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        def work() -> Conversation | None:
+            with self.db.session() as s:
+                return s.get(Conversation, conversation_id)
+
+        return await asyncio.to_thread(work)
+
+    async def set_mode(self, conversation_id: str, mode: str) -> Conversation:
+        """Switch routing (``bot`` | ``queued`` | ``human`` | ``closed``) and tell every socket."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
+
+        def work() -> Conversation:
+            with self.db.session() as s:
+                conv = s.get(Conversation, conversation_id)
+                if conv is None:
+                    raise KeyError(conversation_id)
+                conv.mode = mode
+                conv.updated_at = utcnow()
+                return conv
+
+        conv = await asyncio.to_thread(work)
+        await self.hub.publish(conversation_channel(conversation_id), {"type": "mode", "mode": mode})
+        return conv
+
+    async def set_language(self, conversation_id: str, language: str) -> None:
+        """Record the conversation's language (from Rasa's slot) and let the widget switch its interface."""
+        if language not in self.config.languages:
+            return
+
+        def work() -> bool:
+            with self.db.session() as s:
+                conv = s.get(Conversation, conversation_id)
+                if conv is None or conv.language == language:
+                    return False
+                conv.language = language
+                return True
+
+        if await asyncio.to_thread(work):
+            await self.hub.publish(conversation_channel(conversation_id), {"type": "language", "language": language})
+
+    # -- messages ----------------------------------------------------------------------------------------
+    def _append(self, s: Any, conversation_id: str, role: str, text: str, payload: dict[str, Any] | None = None,
+                author_name: str | None = None, client_message_id: str | None = None) -> ChatMessage:
+        """Allocate the next ``seq`` atomically (the UPDATE takes the row/database write lock) and insert."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        seq = s.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+            .returning(Conversation.last_seq)
+        ).scalar_one_or_none()
+        if seq is None:
+            raise KeyError(conversation_id)
+        msg = ChatMessage(conversation_id=conversation_id, seq=seq, role=role, text=text, payload=payload or {},
+                          author_name=author_name, client_message_id=client_message_id, created_at=utcnow())
+        s.add(msg)
+        s.flush()
+        return msg
+
+    async def _store(self, conversation_id: str, role: str, text: str, payload: dict[str, Any] | None = None,
+                     author_name: str | None = None) -> ChatMessage:
+        def work() -> ChatMessage:
+            with self.db.session() as s:
+                return self._append(s, conversation_id, role, text, payload, author_name)
+
+        return await asyncio.to_thread(work)
+
+    async def _broadcast(self, message: ChatMessage) -> None:
+        await self.hub.publish(conversation_channel(message.conversation_id),
+                               {"type": "message", "message": message.to_dict()})
+
+    def validate_customer_text(self, raw: object, language: str) -> str:
+        """Cleaned text, or :class:`ChatError` (empty, too long) with a message in ``language``."""
+        text = clean_text(raw)
+        if not text:
+            raise ChatError("empty", t("empty", language))
+        limit = self.config.max_message_chars
+        if len(text) > limit:
+            raise ChatError("too_long", t("too_long", language, limit=limit), status=413)
+        return text
+
+    async def store_customer_message(self, conversation_id: str, text: object, client_message_id: str | None = None,
+                                     metadata: dict[str, Any] | None = None) -> tuple[ChatMessage, bool]:
+        """Validate, rate-limit and commit a customer message; ``(message, created)``.
+
+        A ``client_message_id`` seen before in this conversation returns the stored message with
+        ``created=False`` (a re-send after a reconnect), and nothing else happens.
+        """
+        if client_message_id is not None and (not isinstance(client_message_id, str)
+                                              or not _CLIENT_ID_RE.match(client_message_id)):
+            raise ChatError("bad_frame", t("bad_frame", "pt"))
+        payload: dict[str, Any] = {}
+        rasa_payload = (metadata or {}).get("rasa_payload")
+        if isinstance(rasa_payload, str) and _RASA_PAYLOAD_RE.match(rasa_payload):
+            payload["rasa_payload"] = rasa_payload
+
+        def work() -> tuple[ChatMessage, bool]:
+            with self.db.session() as s:
+                conv = s.get(Conversation, conversation_id)
+                if conv is None:
+                    raise KeyError(conversation_id)
+                if client_message_id:
+                    existing = s.scalars(select(ChatMessage).where(
+                        ChatMessage.conversation_id == conversation_id,
+                        ChatMessage.client_message_id == client_message_id)).first()
+                    if existing is not None:
+                        return existing, False
+                clean = self.validate_customer_text(text, conv.language)
+                since = utcnow() - timedelta(seconds=60)
+                recent = s.scalar(select(func.count()).select_from(ChatMessage).where(
+                    ChatMessage.conversation_id == conversation_id, ChatMessage.role == "customer",
+                    ChatMessage.created_at >= since))
+                if recent is not None and recent >= self.config.rate_limit_per_minute:
+                    raise ChatError("rate_limited", t("rate_limited", conv.language), status=429)
+                return self._append(s, conversation_id, "customer", clean, payload,
+                                    client_message_id=client_message_id), True
+
+        try:
+            return await asyncio.to_thread(work)
+        except IntegrityError:
+            # Two copies of the same message raced (two tabs, a retry): the other one won; return it.
+            def again() -> tuple[ChatMessage, bool]:
+                with self.db.session() as s:
+                    existing = s.scalars(select(ChatMessage).where(
+                        ChatMessage.conversation_id == conversation_id,
+                        ChatMessage.client_message_id == client_message_id)).first()
+                    if existing is None:
+                        raise ChatError("internal", t("internal", "pt"), status=500)
+                    return existing, False
+
+            return await asyncio.to_thread(again)
+
+    async def route_customer_message(self, message: ChatMessage, metadata: dict[str, Any] | None = None
+                                     ) -> list[ChatMessage]:
+        """After the customer message is stored and broadcast: ask Rasa (mode ``bot``) or tell the agents."""
+        cid = message.conversation_id
+        async with self._route_locks[cid]:
+            conv = await self.get_conversation(cid)
+            if conv is None:
+                return []
+            if conv.mode in ("queued", "human"):
+                await self.hub.publish(AGENTS_CHANNEL, {"type": "customer_message", "conversation_id": cid,
+                                                        "mode": conv.mode, "message": message.to_dict()})
+                return []
+            if conv.mode == "closed":
+                return []
+            channel = conversation_channel(cid)
+            await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": True})
+            meta = {"language": conv.language, "channel": "web", **(metadata or {})}
+            meta.pop("rasa_payload", None)
+            replies: list[ChatMessage] = []
+            try:
+                raw = await self.rasa.send(cid, message.payload.get("rasa_payload") or message.text, meta)
+            except RasaUnavailable as error:
+                log.warning("Rasa unavailable for conversation %s: %s", cid, error)
+                await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
+                notice = await self.post_system_notice(cid, "offline", t("offline", conv.language),
+                                                       {"contact_form": True})
+                return [notice]
+            for reply in raw:
+                text, payload = reply_to_message_fields(reply)
+                if not text and not payload:
+                    continue
+                stored = await self._store(cid, "bot", text, payload)
+                await self._broadcast(stored)
+                replies.append(stored)
+            await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
+            if replies:
+                language = await self.rasa.language_slot(cid)
+                if language:
+                    await self.set_language(cid, language)
+            return replies
+
+    async def post_customer_message(self, conversation_id: str, text: object, client_message_id: str | None = None,
+                                    metadata: dict[str, Any] | None = None) -> list[ChatMessage]:
+        """Store (first), broadcast, then route; the customer message followed by any bot replies.
+
+        A duplicate ``client_message_id`` returns ``[stored message]`` and routes nothing again.
+        Raises :class:`ChatError` for refused input and ``KeyError`` for an unknown conversation.
+        """
+        message, created = await self.store_customer_message(conversation_id, text, client_message_id, metadata)
+        if not created:
+            return [message]
+        await self._broadcast(message)
+        return [message, *await self.route_customer_message(message, metadata)]
+
+    async def post_agent_message(self, conversation_id: str, text: str, author_name: str) -> ChatMessage:
+        """A human agent's message, shown in the widget with ``author_name``."""
+        clean = clean_text(text)
+        if not clean:
+            raise ChatError("empty", t("empty", "en"))
+        message = await self._store(conversation_id, "agent", clean[: self.config.max_message_chars * 2],
+                                    author_name=(author_name or "")[:120] or None)
+        await self._broadcast(message)
+        return message
+
+    async def post_system_notice(self, conversation_id: str, kind: str, text: str,
+                                 data: dict[str, Any] | None = None) -> ChatMessage:
+        """A stored system message (``payload.kind`` = ``kind``) plus a ``notice`` event for live sockets.
+
+        Kinds used by the product: ``queue`` (data: ``position``), ``agent_joined`` / ``agent_left``
+        (data: ``agent_name``), ``offline`` (data: ``contact_form``), ``resolved``, ``csat``.
+        """
+        payload = {"kind": kind, **(data or {})}
+        message = await self._store(conversation_id, "system", text, payload)
+        await self._broadcast(message)
+        await self.hub.publish(conversation_channel(conversation_id),
+                               {"type": "notice", "kind": kind, "text": text, "seq": message.seq, **(data or {})})
+        return message
+
+    async def set_typing(self, conversation_id: str, role: str, on: bool) -> None:
+        """Typing indicator for the other side (``agent`` from the console, ``customer`` from the widget)."""
+        await self.hub.publish(conversation_channel(conversation_id), {"type": "typing", "role": role, "on": bool(on)})
+
+    async def history(self, conversation_id: str, after_seq: int = 0, limit: int | None = None) -> list[ChatMessage]:
+        """Messages with ``seq > after_seq`` in order (at most ``limit``, the most recent ones)."""
+        limit = limit or self.config.history_limit
+
+        def work() -> list[ChatMessage]:
+            with self.db.session() as s:
+                rows = s.scalars(select(ChatMessage).where(
+                    ChatMessage.conversation_id == conversation_id, ChatMessage.seq > after_seq)
+                    .order_by(ChatMessage.seq.desc()).limit(limit)).all()
+                return list(reversed(rows))
+
+        return await asyncio.to_thread(work)
+
+    # -- CSAT and contact details ------------------------------------------------------------------------
+    async def request_csat(self, conversation_id: str) -> ChatMessage:
+        """Ask the customer to rate the conversation (handoff calls this when a chat is resolved)."""
+        conv = await self.get_conversation(conversation_id)
+        if conv is None:
+            raise KeyError(conversation_id)
+        return await self.post_system_notice(conversation_id, "csat", t("csat_request", conv.language),
+                                             {"scale": [1, 5]})
+
+    async def record_csat(self, conversation_id: str, rating: int, comment: str = "") -> Conversation:
+        """Store the customer's 1–5 rating and optional comment on the conversation."""
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise ChatError("bad_rating", "rating must be an integer from 1 to 5", status=422)
+        comment = clean_text(comment)[:2000]
+
+        def work() -> Conversation:
+            with self.db.session() as s:
+                conv = s.get(Conversation, conversation_id)
+                if conv is None:
+                    raise KeyError(conversation_id)
+                conv.csat_rating, conv.csat_comment, conv.csat_at = rating, comment or None, utcnow()
+                return conv
+
+        conv = await asyncio.to_thread(work)
+        await self.post_system_notice(conversation_id, "csat_thanks", t("csat_thanks", conv.language),
+                                      {"rating": rating})
+        await self.hub.publish(AGENTS_CHANNEL, {"type": "csat", "conversation_id": conversation_id,
+                                                "rating": rating, "comment": comment})
+        return conv
+
+    async def save_contact(self, conversation_id: str, name: str = "", email: str = "", phone: str = "",
+                           message: str = "") -> ContactRequest:
+        """Store contact details left while the assistant/team was unavailable, and confirm in the chat."""
+        name, email, phone, message = (clean_text(v) for v in (name, email, phone, message))
+        if not email and not phone:
+            raise ChatError("contact_missing", "an e-mail or a phone number is required", status=422)
+        if email and not re.fullmatch(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}", email):
+            raise ChatError("bad_email", "this e-mail address does not look valid", status=422)
+        if phone and not re.fullmatch(r"[0-9+()\-. ]{8,25}", phone):
+            raise ChatError("bad_phone", "this phone number does not look valid", status=422)
+
+        def work() -> tuple[ContactRequest, str]:
+            with self.db.session() as s:
+                conv = s.get(Conversation, conversation_id)
+                if conv is None:
+                    raise KeyError(conversation_id)
+                row = ContactRequest(conversation_id=conversation_id, name=name[:120], email=email[:200],
+                                     phone=phone[:40], message=message[:2000], created_at=utcnow())
+                s.add(row)
+                s.flush()
+                return row, conv.language
+
+        row, language = await asyncio.to_thread(work)
+        await self.post_system_notice(conversation_id, "contact_saved", t("contact_saved", language))
+        await self.hub.publish(AGENTS_CHANNEL, {"type": "contact_request", "conversation_id": conversation_id,
+                                                "id": row.id})
+        return row
+
+    # -- background routing ------------------------------------------------------------------------------
+    def spawn_route(self, message: ChatMessage, metadata: dict[str, Any] | None = None) -> asyncio.Task[Any]:
+        """Route in the background so the socket keeps reading; the task outlives the socket that sent it."""
+        task = asyncio.create_task(self._safe_route(message, metadata), name=f"route-{message.conversation_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _safe_route(self, message: ChatMessage, metadata: dict[str, Any] | None) -> None:
+        try:
+            await self.route_customer_message(message, metadata)
+        except Exception:
+            log.exception("routing message %s of %s failed", message.seq, message.conversation_id)
+            conv = await self.get_conversation(message.conversation_id)
+            await self.post_system_notice(message.conversation_id, "offline",
+                                          t("offline", conv.language if conv else "pt"), {"contact_form": True})
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for in-flight routing (shutdown), so a reply being stored is not cut in half."""
+        if self._tasks:
+            await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), timeout)
