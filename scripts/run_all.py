@@ -10,6 +10,7 @@ import argparse
 import signal
 import sys
 import time
+from pathlib import Path
 
 from scripts.stack import REPO_ROOT, PortInUse, Ports, Stack, latest_model
 
@@ -29,12 +30,13 @@ def main() -> int:
                         help="use endpoints.production.yml and APP_ENV=production (PostgreSQL + Redis)")
     args = parser.parse_args()
 
-    stack = Stack(model_path=latest_model(), ports=Ports.from_env(), production=args.production)
+    ports = Ports.from_env()
     try:
-        stack.check_ports()
+        Stack(model_path=Path("unused"), ports=ports).check_ports()
     except PortInUse as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    stack = Stack(model_path=latest_model(), ports=ports, production=args.production)
 
     stopping = False
 
