@@ -1,0 +1,143 @@
+"""The transcript of an escalated conversation: assembled from Rasa's tracker events, exported as JSON or text.
+
+Why from the tracker and not only from the gateway's messages: the tracker also holds what the agent needs to
+pick up without asking again: each customer message's intent and confidence, the entities, which help-center
+articles the bot showed and whether the customer said they helped, the slots (language, order number).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+MAX_EVENTS = 5000
+SLOTS_SHOWN = ("language", "order_number", "email", "cpf", "product")
+
+
+def _ts(value: Any) -> str | None:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+    return None
+
+
+def _bot_extras(data: dict[str, Any]) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    custom = data.get("custom")
+    if isinstance(custom, dict):
+        if isinstance(custom.get("kb"), dict):
+            extras["kb"] = custom["kb"]
+        if isinstance(custom.get("handoff"), dict):
+            extras["handoff"] = custom["handoff"]
+    buttons = data.get("buttons")
+    if isinstance(buttons, list) and buttons:
+        extras["buttons"] = [str(b.get("title", "")) for b in buttons if isinstance(b, dict)]
+    return extras
+
+
+def from_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Messages (customer and bot) with timestamps, intents, entities, KB articles and "helped?" answers."""
+    messages: list[dict[str, Any]] = []
+    slots: dict[str, Any] = {}
+    helped_pending: dict[str, Any] | None = None
+    for event in events[-MAX_EVENTS:]:
+        if not isinstance(event, dict):
+            continue
+        kind = event.get("event")
+        if kind == "user":
+            parse = event.get("parse_data") or {}
+            intent = parse.get("intent") or {}
+            entry: dict[str, Any] = {
+                "role": "customer", "text": str(event.get("text") or ""), "timestamp": _ts(event.get("timestamp")),
+                "intent": {"name": intent.get("name"), "confidence": round(float(intent.get("confidence") or 0), 3)},
+                "entities": [{"entity": e.get("entity"), "value": e.get("value")}
+                             for e in parse.get("entities") or [] if isinstance(e, dict)],
+            }
+            if helped_pending is not None and intent.get("name") in ("affirm", "deny"):
+                entry["kb_feedback"] = {"article_id": helped_pending.get("article_id"),
+                                        "helped": intent.get("name") == "affirm"}
+            helped_pending = None
+            messages.append(entry)
+        elif kind == "bot":
+            data = event.get("data") or {}
+            entry = {"role": "bot", "text": str(event.get("text") or ""), "timestamp": _ts(event.get("timestamp")),
+                     **_bot_extras(data if isinstance(data, dict) else {})}
+            kb = entry.get("kb")
+            if isinstance(kb, dict) and kb.get("asked") == "helped":
+                helped_pending = kb
+            if entry["text"] or len(entry) > 3:
+                messages.append(entry)
+        elif kind == "slot" and event.get("name") in SLOTS_SHOWN:
+            slots[str(event["name"])] = event.get("value")
+    return {"messages": messages, "slots": slots}
+
+
+def assemble(conversation_id: str, events: list[dict[str, Any]] | None, source: str, *, language: str,
+             reason: str, reason_detail: str, start_seq: int, error: str | None = None,
+             gateway_messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The transcript stored with a handoff. Without tracker events, the gateway's messages are used."""
+    if events:
+        body = from_events(events)
+    else:
+        body = {"messages": [
+            {"role": m.get("role"), "text": m.get("text"), "timestamp": m.get("created_at"),
+             "author_name": m.get("author_name")} for m in gateway_messages or []], "slots": {}}
+    return {"conversation_id": conversation_id, "language": language, "reason": reason,
+            "reason_detail": reason_detail, "source": source, "tracker_error": error,
+            "escalated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "start_seq": start_seq, **body}
+
+
+def export(handoff: dict[str, Any], transcript: dict[str, Any], live: list[dict[str, Any]],
+           notes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The full record: bot part (tracker), the human part (gateway messages after escalation) and notes."""
+    return {"handoff": handoff, "bot_part": transcript, "human_part": live, "internal_notes": notes}
+
+
+def _line(ts: str | None, who: str, text: str) -> str:
+    when = (ts or "")[:19].replace("T", " ")
+    return f"[{when}] {who}: {text}"
+
+
+def to_text(record: dict[str, Any]) -> str:
+    """A readable plain-text version for e-mail or a helpdesk ticket."""
+    h, t = record["handoff"], record["bot_part"]
+    out = [f"Conversation {h['conversation_id']} — handoff #{h['id']} — team {h['team']} — status {h['status']}",
+           f"Language: {t.get('language')} — escalated {t.get('escalated_at')} — reason: {h['reason']}"
+           f" ({h.get('reason_detail') or ''})"]
+    if t.get("slots"):
+        out.append("Known data: " + ", ".join(f"{k}={v}" for k, v in t["slots"].items() if v is not None))
+    if h.get("contact"):
+        out.append("Contact: " + ", ".join(f"{k}={v}" for k, v in h["contact"].items() if v))
+    out.append("")
+    out.append("— with the assistant —")
+    for m in t.get("messages") or []:
+        if m["role"] == "customer":
+            intent = m.get("intent") or {}
+            info = f"  (intent {intent.get('name')} {intent.get('confidence')}"
+            if m.get("entities"):
+                info += "; " + ", ".join(f"{e['entity']}={e['value']}" for e in m["entities"])
+            info += ")"
+            if m.get("kb_feedback"):
+                info += f"  [article {m['kb_feedback']['article_id']} helped: {m['kb_feedback']['helped']}]"
+            out.append(_line(m.get("timestamp"), "Customer", m["text"]) + info)
+        else:
+            line = _line(m.get("timestamp"), "Bot" if m["role"] == "bot" else m["role"], m["text"])
+            kb = m.get("kb")
+            if isinstance(kb, dict) and kb.get("article_id"):
+                line += f"  [article {kb['article_id']}]"
+            out.append(line)
+    out.append("")
+    out.append("— with the team —")
+    for m in record["human_part"]:
+        who = {"customer": "Customer", "agent": f"{m.get('author_name') or 'Agent'} (agent)",
+               "system": "System", "bot": "Bot"}.get(m.get("role") or "", str(m.get("role")))
+        out.append(_line(m.get("created_at"), who, m.get("text") or ""))
+    if record["internal_notes"]:
+        out.append("")
+        out.append("— internal notes —")
+        for n in record["internal_notes"]:
+            out.append(_line(n.get("created_at"), n.get("author_name") or "agent", n.get("text") or ""))
+    if h.get("resolution_tag"):
+        out.append("")
+        out.append(f"Resolution: {h['resolution_tag']} {h.get('resolution_note') or ''}".rstrip())
+    return "\n".join(out) + "\n"
