@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import httpx
@@ -36,8 +37,12 @@ def reply_to_message_fields(reply: dict[str, Any]) -> tuple[str, dict[str, Any]]
 class RasaClient:
     """Talks to one Rasa server; one ``httpx.AsyncClient`` per app process (connection reuse)."""
 
-    def __init__(self, base_url: str, timeout_seconds: float = 20.0, probe_timeout_seconds: float = 2.0) -> None:
+    def __init__(self, base_url: str, timeout_seconds: float = 20.0, probe_timeout_seconds: float = 2.0,
+                 auth_token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        # Rasa's HTTP API (the tracker) needs the token Rasa was started with (--auth-token); the REST
+        # channel does not. scripts/stack.py passes it to every process as RASA_TOKEN.
+        self.auth_token = auth_token if auth_token is not None else os.environ.get("RASA_TOKEN", "")
         self.timeout = timeout_seconds
         self.probe_timeout = probe_timeout_seconds
         self._client = httpx.AsyncClient(timeout=timeout_seconds)
@@ -63,7 +68,7 @@ class RasaClient:
         try:
             response = await self._client.get(
                 f"{self.base_url}/conversations/{sender}/tracker",
-                params={"include_events": "NONE"},
+                params={"include_events": "NONE", **({"token": self.auth_token} if self.auth_token else {})},
                 timeout=self.probe_timeout,
             )
             if response.status_code != 200:

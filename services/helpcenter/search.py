@@ -1,0 +1,90 @@
+"""Help-center search: the retrieval layer's hybrid search when it is loaded, else accent-insensitive text.
+
+The retrieval feature puts a ``SearchState`` on ``app.state.search`` (see retrieval/api.py). Until it is
+ready (or if it fails), customers still get results from a plain text search over titles, tags and bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from services.helpcenter.articles import Article, ArticleStore, fold
+
+log = logging.getLogger(__name__)
+MAX_QUERY_CHARS = 200
+_WORD_RE = re.compile(r"[a-z0-9]+")
+# Words too common to rank by (both languages), so "como faço para rastrear" matches on "rastrear".
+STOPWORDS = frozenset(
+    ["a", "o", "e", "de", "da", "do", "das", "dos", "em", "no", "na", "nos", "nas", "um", "uma", "para", "por", "com", "que", "como", "se", "meu", "minha", "eu", "vc", "voce", "nao", "the", "an", "and", "of", "to", "in", "on", "for", "with", "is", "it", "my", "i", "how", "do", "can", "what", "does", "you", "your", "not", "or"]
+)
+
+
+@dataclass
+class SearchHit:
+    article: Article
+    snippet: str
+    score: float
+
+
+def _terms(query: str) -> list[str]:
+    return [w for w in _WORD_RE.findall(fold(query)) if w not in STOPWORDS and len(w) > 1]
+
+
+def text_search(store: ArticleStore, query: str, lang: str, limit: int = 10) -> list[SearchHit]:
+    """Rank articles by matched query terms (title matches count more); prefixes match ("rastre" → rastreio)."""
+    terms = _terms(query)
+    if not terms:
+        return []
+    hits = []
+    for article in store.all(lang):
+        title = fold(article.title)
+        words = set(_WORD_RE.findall(article.folded))
+        score = 0.0
+        for term in terms:
+            if term in words:
+                score += 2.0
+            elif any(w.startswith(term) for w in words if len(term) >= 4):
+                score += 1.0
+            if term in title:
+                score += 1.5
+        if score:
+            hits.append(SearchHit(article, article.summary(), score / len(terms)))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:limit]
+
+
+def retrieval_search(state: Any, store: ArticleStore, query: str, lang: str, limit: int = 10) -> list[SearchHit]:
+    """Hybrid search through ``app.state.search``; one hit per article, in the page's language only."""
+    result = state.searcher.search(query, lang=lang, k=limit)
+    hits: list[SearchHit] = []
+    seen: set[str] = set()
+    for hit in result.hits:
+        passage = hit.passage
+        if passage.lang != lang or passage.article_id in seen:
+            continue
+        article = store.get(lang, passage.article_id)
+        if article is None:
+            continue
+        seen.add(passage.article_id)
+        text = " ".join(str(passage.text).split())
+        snippet = text if len(text) <= 200 else text[:200].rsplit(" ", 1)[0] + "…"
+        hits.append(SearchHit(article, snippet, float(hit.score)))
+    return hits
+
+
+def search(state: Any, store: ArticleStore, query: str, lang: str, limit: int = 10) -> tuple[list[SearchHit], str]:
+    """``(hits, engine)``: engine is ``retrieval`` or ``text`` (shown nowhere, useful in tests and logs)."""
+    query = query.strip()[:MAX_QUERY_CHARS]
+    if not query:
+        return [], "text"
+    if state is not None:
+        try:
+            hits = retrieval_search(state, store, query, lang, limit)
+            if hits:
+                return hits, "retrieval"
+        except Exception:  # the index may be rebuilding; text search still answers
+            log.exception("retrieval search failed; using text search")
+    return text_search(store, query, lang, limit), "text"

@@ -1,0 +1,568 @@
+/*! Lumo chat widget — one <script> tag adds a chat bubble and panel to any page.
+ * <script src="https://HOST/static/chat/widget.js" data-lang="pt" defer></script>
+ * Options (data-*): server (services app origin; default: where this script came from), lang (pt|en;
+ * default: the page's <html lang>), open ("true" to start open), title.
+ * Safety: every message is rendered with textContent/createElement; links only http(s) or same-site paths.
+ */
+(function () {
+  "use strict";
+  if (window.LumoChat) return;
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  var ds = (script && script.dataset) || {};
+  var server = (ds.server || (script && script.src ? new URL(script.src, location.href).origin : location.origin))
+    .replace(/\/+$/, "");
+  var wsUrl = server.replace(/^http/, "ws") + "/ws/chat";
+  var KEY = "lumo-chat:" + server + ":";
+
+  var T = {
+    pt: {
+      open: "Abrir chat de atendimento", close: "Fechar chat", title: "Lumo Atendimento",
+      bot: "Assistente virtual", agent: "Atendente", queued: "Aguardando um atendente", closed: "Conversa encerrada",
+      online: "Online", connecting: "Conectando…", offline: "Sem conexão. Suas mensagens serão enviadas quando a conexão voltar.",
+      reconnecting: "Reconectando…", placeholder: "Escreva sua mensagem…", send: "Enviar", input: "Mensagem",
+      log: "Mensagens da conversa", typing: "digitando…", botTyping: "O assistente está digitando…",
+      agentTyping: "{name} está digitando…", you: "Você", sending: "enviando…", queuedMsg: "na fila de envio",
+      sent: "enviada", failed: "não enviada", tooLong: "Sua mensagem tem {n} caracteres; o limite é {max}. Divida em partes menores.",
+      empty: "Escreva uma mensagem antes de enviar.", helped: "Isso ajudou?", rate: "Avalie o atendimento",
+      star: "Nota {n} de 5", comment: "Comentário (opcional)", submit: "Enviar avaliação", thanksCsat: "Obrigado pela avaliação!",
+      contactTitle: "Deixe seu contato", name: "Nome", email: "E-mail", phone: "Telefone", contactSend: "Enviar contato",
+      contactNeed: "Informe um e-mail ou telefone.", contactDone: "Contato enviado. Obrigado!",
+      greeting: "Olá! Sou o assistente virtual da Lumo. Posso ajudar com pedidos, entregas, pagamentos, trocas e com o app e os dispositivos Lumo.",
+      newLink: "(abre em nova aba)", error: "Não foi possível enviar agora. Tente de novo.", agentLabel: "atendente"
+    },
+    en: {
+      open: "Open support chat", close: "Close chat", title: "Lumo Support",
+      bot: "Virtual assistant", agent: "Agent", queued: "Waiting for an agent", closed: "Conversation closed",
+      online: "Online", connecting: "Connecting…", offline: "You are offline. Your messages will be sent when the connection is back.",
+      reconnecting: "Reconnecting…", placeholder: "Type your message…", send: "Send", input: "Message",
+      log: "Conversation messages", typing: "typing…", botTyping: "The assistant is typing…",
+      agentTyping: "{name} is typing…", you: "You", sending: "sending…", queuedMsg: "waiting to be sent",
+      sent: "sent", failed: "not sent", tooLong: "Your message has {n} characters; the limit is {max}. Please split it into shorter parts.",
+      empty: "Type a message before sending.", helped: "Did this help?", rate: "Rate this conversation",
+      star: "Rating {n} of 5", comment: "Comment (optional)", submit: "Send rating", thanksCsat: "Thanks for your rating!",
+      contactTitle: "Leave your contact details", name: "Name", email: "E-mail", phone: "Phone", contactSend: "Send details",
+      contactNeed: "Please give an e-mail or a phone number.", contactDone: "Details sent. Thank you!",
+      greeting: "Hi! I'm Lumo's virtual assistant. I can help with orders, delivery, payments, returns, and with the Lumo app and devices.",
+      newLink: "(opens in a new tab)", error: "Could not send right now. Please try again.", agentLabel: "agent"
+    }
+  };
+
+  function pageLang() {
+    var l = (ds.lang || document.documentElement.lang || navigator.language || "pt").toLowerCase();
+    return l.indexOf("en") === 0 ? "en" : "pt";
+  }
+
+  var S = {
+    lang: pageLang(), token: store("token"), lastSeq: 0, open: false, ws: null, connected: false,
+    attempt: 0, timer: null, pingTimer: null, pongDue: null, outbox: loadOutbox(), nodes: {}, pending: {},
+    maxChars: 2000, cmids: {}, mode: "bot", agentName: "", unread: 0, contactDone: false, csatDone: false, typingSent: 0
+  };
+
+  function store(k, v) {
+    try {
+      if (v === undefined) return localStorage.getItem(KEY + k);
+      if (v === null) localStorage.removeItem(KEY + k); else localStorage.setItem(KEY + k, v);
+    } catch (e) { /* storage disabled: the conversation lasts for this page only */ }
+    return null;
+  }
+  function loadOutbox() {
+    try { var o = JSON.parse(store("outbox") || "[]"); return Array.isArray(o) ? o : []; } catch (e) { return []; }
+  }
+  function saveOutbox() { store("outbox", S.outbox.length ? JSON.stringify(S.outbox) : null); }
+  function tr(key, vars) {
+    var s = (T[S.lang] || T.pt)[key] || T.en[key] || key;
+    if (vars) for (var k in vars) s = s.split("{" + k + "}").join(String(vars[k]));
+    return s;
+  }
+  function uid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var a = new Uint8Array(16); (window.crypto || {}).getRandomValues ? crypto.getRandomValues(a) : a.forEach(function (_, i) { a[i] = Math.random() * 256; });
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // ---- DOM helpers: never innerHTML for anything that came from a message ----
+  function el(tag, attrs, kids) {
+    var n = document.createElement(tag);
+    if (attrs) for (var k in attrs) {
+      if (k === "text") n.textContent = attrs[k];
+      else if (k === "class") n.className = attrs[k];
+      else if (k.indexOf("on") === 0) n.addEventListener(k.slice(2), attrs[k]);
+      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) n.setAttribute(k, attrs[k]);
+    }
+    (kids || []).forEach(function (c) { if (c) n.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return n;
+  }
+
+  /** A link target we accept: http(s) anywhere, or a path on the services app ("/help/..."). */
+  function safeUrl(raw) {
+    raw = String(raw || "").trim();
+    if (/^\/(?!\/)/.test(raw)) return server + raw;
+    try {
+      var u = new URL(raw);
+      return (u.protocol === "https:" || u.protocol === "http:") ? u.href : null;
+    } catch (e) { return null; }
+  }
+  function link(label, url) {
+    var external = url.indexOf(server + "/") !== 0 && url.indexOf(location.origin + "/") !== 0;
+    var a = el("a", { href: url, rel: "noopener noreferrer", target: "_blank", text: label });
+    a.appendChild(el("span", { class: "sr", text: " " + tr("newLink") }));
+    if (external) a.className = "ext";
+    return a;
+  }
+  // [label](url), bare http(s) URLs, bare /help/... paths, **bold**
+  var TOKEN_RE = /\[([^\]\n]{1,200})\]\(([^)\s]{1,2000})\)|(https?:\/\/[^\s<>"')\]]+)|((?:^|(?<=\s))\/help\/[A-Za-z0-9_\-\/?=&%.]+)|\*\*([^*\n]{1,300})\*\*/g;
+  function renderText(parent, text) {
+    text = String(text || "");
+    var last = 0, m;
+    TOKEN_RE.lastIndex = 0;
+    while ((m = TOKEN_RE.exec(text))) {
+      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      if (m[1] !== undefined) {
+        var u = safeUrl(m[2]);
+        parent.appendChild(u ? link(m[1], u) : document.createTextNode(m[0]));
+      } else if (m[3] || m[4]) {
+        var raw = (m[3] || m[4]).replace(/[.,;:!?]+$/, ""), tail = (m[3] || m[4]).slice(raw.length);
+        var v = safeUrl(raw);
+        parent.appendChild(v ? link(raw, v) : document.createTextNode(raw));
+        if (tail) parent.appendChild(document.createTextNode(tail));
+      } else {
+        parent.appendChild(el("strong", { text: m[5] }));
+      }
+      last = TOKEN_RE.lastIndex;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function icon(size, d) {
+    var NS = "http://www.w3.org/2000/svg", svg = document.createElementNS(NS, "svg"), path = document.createElementNS(NS, "path");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", size); svg.setAttribute("height", size);
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
+    path.setAttribute("fill", "currentColor"); path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  // ---- build the widget inside a shadow root so the host page's CSS cannot break it ----
+  var host = el("div", { id: "lumo-chat", "data-lumo-chat": "" });
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  // Hidden until its stylesheet arrives, so the page never shows an unstyled button.
+  host.style.visibility = "hidden";
+  function shown() { host.style.visibility = ""; }
+  root.appendChild(el("link", { rel: "stylesheet", href: server + "/static/chat/widget.css", onload: shown, onerror: shown }));
+  var launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "lumo-panel", onclick: function () { toggle(); } });
+  var badge = el("span", { class: "badge", hidden: "" });
+  launcher.appendChild(icon(28, "M12 3C6.5 3 2 6.9 2 11.7c0 2.6 1.3 4.9 3.4 6.5L4.6 22l4.3-2.4c1 .3 2 .4 3.1.4 5.5 0 10-3.9 10-8.7S17.5 3 12 3z"));
+  launcher.appendChild(badge);
+  var titleEl = el("h2", { class: "title", id: "lumo-title" });
+  var statusEl = el("p", { class: "status", "aria-live": "polite" });
+  var closeBtn = el("button", { class: "close", type: "button", onclick: function () { toggle(false); } });
+  closeBtn.appendChild(icon(20, "M18.3 5.7 13.4 10.6 12 12l6.3 6.3-1.4 1.4L12 14.8l-4.9 4.9-1.4-1.4L10.6 12 5.7 7.1l1.4-1.4L12 10.6l4.9-4.9z"));
+  var logEl = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0" });
+  var typingEl = el("div", { class: "typing", hidden: "", "aria-live": "polite" });
+  var bannerEl = el("div", { class: "banner", role: "status", hidden: "" });
+  var alertEl = el("div", { class: "alert", role: "alert", hidden: "" });
+  var input = el("textarea", { class: "input", rows: "1", id: "lumo-input", autocomplete: "off" });
+  var counter = el("span", { class: "counter", "aria-live": "polite" });
+  var sendBtn = el("button", { class: "send", type: "submit" });
+  sendBtn.appendChild(icon(20, "M3 20.5 21 12 3 3.5l.01 6.6L15 12 3.01 13.9z"));
+  var inputLabel = el("label", { class: "sr", for: "lumo-input" });
+  var form = el("form", { class: "composer", onsubmit: function (e) { e.preventDefault(); submit(); } },
+    [inputLabel, input, counter, sendBtn]);
+  var panel = el("section", { class: "panel", id: "lumo-panel", role: "dialog", "aria-labelledby": "lumo-title", hidden: "" }, [
+    el("header", { class: "head" }, [el("div", { class: "avatar", "aria-hidden": "true", text: "L" }), el("div", { class: "who" }, [titleEl, statusEl]), closeBtn]),
+    bannerEl, logEl, typingEl, alertEl, form
+  ]);
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  function applyLabels() {
+    host.setAttribute("lang", S.lang === "en" ? "en" : "pt-BR");
+    launcher.setAttribute("aria-label", S.open ? tr("close") : tr("open"));
+    closeBtn.setAttribute("aria-label", tr("close"));
+    titleEl.textContent = tr("title");
+    logEl.setAttribute("aria-label", tr("log"));
+    input.setAttribute("placeholder", tr("placeholder"));
+    inputLabel.textContent = tr("input");
+    sendBtn.setAttribute("aria-label", tr("send"));
+    updateStatus();
+    updateCounter();
+  }
+  function updateStatus() {
+    var s = !S.connected ? (S.everConnected ? tr("reconnecting") : tr("connecting"))
+      : S.mode === "human" ? (S.agentName ? S.agentName + " · " + tr("agentLabel") : tr("agent"))
+      : S.mode === "queued" ? tr("queued") : S.mode === "closed" ? tr("closed") : tr("bot") + " · " + tr("online");
+    statusEl.textContent = s;
+    panel.classList.toggle("is-offline", !S.connected);
+  }
+  function showBanner(text) { bannerEl.textContent = text || ""; bannerEl.hidden = !text; }
+  function showAlert(text) {
+    alertEl.textContent = text || ""; alertEl.hidden = !text;
+    clearTimeout(S.alertTimer);
+    if (text) S.alertTimer = setTimeout(function () { alertEl.hidden = true; }, 8000);
+  }
+  function updateCounter() {
+    var n = input.value.length;
+    counter.textContent = n > S.maxChars * 0.8 ? n + "/" + S.maxChars : "";
+    counter.classList.toggle("over", n > S.maxChars);
+  }
+
+  function toggle(force) {
+    S.open = typeof force === "boolean" ? force : !S.open;
+    panel.hidden = !S.open;
+    launcher.setAttribute("aria-expanded", String(S.open));
+    host.classList.toggle("open", S.open);
+    launcher.classList.toggle("is-open", S.open);
+    applyLabels();
+    store("open", S.open ? "1" : null);
+    if (S.open) {
+      S.unread = 0; badge.hidden = true;
+      if (!S.ws) connect();
+      scrollDown();
+      setTimeout(function () { input.focus(); }, 30);
+    } else {
+      launcher.focus();
+    }
+  }
+  root.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && S.open) { e.preventDefault(); toggle(false); }
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+  });
+  input.addEventListener("input", function () {
+    updateCounter();
+    input.style.height = "auto"; input.style.height = Math.min(input.scrollHeight, 120) + "px";
+    var now = Date.now();
+    if (input.value && now - S.typingSent > 3000) { S.typingSent = now; sendFrame({ type: "typing", on: true }); }
+  });
+
+  function scrollDown() { logEl.scrollTop = logEl.scrollHeight; }
+  function timeLabel(iso) {
+    var d = iso ? new Date(iso) : new Date();
+    return isNaN(d) ? "" : d.toLocaleTimeString(S.lang === "en" ? "en-US" : "pt-BR", { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // ---- rendering messages ----
+  function bubble(role, who, text, iso) {
+    var item = el("div", { class: "msg " + role, role: "article" });
+    var meta = el("div", { class: "meta" }, [who ? el("span", { class: "who-name", text: who }) : null, el("time", { text: timeLabel(iso) })]);
+    var body = el("div", { class: "body" });
+    renderText(body, text);
+    item.appendChild(body);
+    item.appendChild(meta);
+    return item;
+  }
+
+  function renderMessage(m) {
+    if (!m || typeof m.seq !== "number") return;
+    if (S.nodes[m.seq]) return;
+    var p = m.payload || {}, node;
+    if (m.client_message_id && S.pending[m.client_message_id]) {
+      node = S.pending[m.client_message_id];
+      delete S.pending[m.client_message_id];
+      setState(node, "sent");
+    } else if (m.role === "customer") {
+      node = bubble("customer", tr("you"), m.text, m.created_at);
+      setState(node, "sent");
+    } else if (m.role === "agent") {
+      node = bubble("agent", (m.author_name || tr("agent")) + " · " + tr("agentLabel"), m.text, m.created_at);
+      if (m.author_name) S.agentName = m.author_name;
+    } else if (m.role === "bot") {
+      node = bubble("bot", tr("bot"), m.text, m.created_at);
+      if (p.buttons && p.buttons.length) node.appendChild(quickReplies(p.buttons, p.custom));
+    } else {
+      node = systemNotice(m);
+    }
+    node.setAttribute("data-seq", m.seq);
+    S.nodes[m.seq] = node;
+    if (m.client_message_id) S.cmids[m.client_message_id] = true;
+    if (m.seq > S.lastSeq) S.lastSeq = m.seq;
+    if (!node.parentNode) logEl.appendChild(node);
+    if (m.role === "bot" || m.role === "agent") { typing(null); disableOldReplies(node); }
+    if (!S.open && m.role !== "customer" && S.live) { S.unread++; badge.textContent = String(S.unread); badge.hidden = false; }
+    scrollDown();
+  }
+
+  function quickReplies(buttons, custom) {
+    var helped = custom && custom.kb && custom.kb.asked === "helped";
+    var group = el("div", { class: "replies" + (helped ? " helped" : ""), role: "group", "aria-label": helped ? tr("helped") : null });
+    buttons.forEach(function (b) {
+      group.appendChild(el("button", {
+        type: "button", class: "reply", text: b.title, onclick: function () {
+          if (group.classList.contains("used")) return;
+          group.classList.add("used");
+          group.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
+          this.classList.add("chosen");
+          send(b.title, /^\/[A-Za-z0-9_]/.test(b.payload || "") ? b.payload : null);
+        }
+      }));
+    });
+    return group;
+  }
+  function disableOldReplies(except) {
+    logEl.querySelectorAll(".replies:not(.used)").forEach(function (g) {
+      if (!except.contains(g) && g.parentNode && g.parentNode.nextSibling) {
+        var later = g.parentNode.nextSibling;
+        while (later && !later.classList.contains("customer")) later = later.nextSibling;
+        if (later) { g.classList.add("used"); g.querySelectorAll("button").forEach(function (x) { x.disabled = true; }); }
+      }
+    });
+  }
+
+  function systemNotice(m) {
+    var p = m.payload || {}, kind = p.kind || "info";
+    var node = el("div", { class: "notice kind-" + kind.replace(/[^a-z_]/g, ""), role: "note" });
+    var body = el("p");
+    renderText(body, m.text);
+    node.appendChild(body);
+    if (kind === "agent_joined" && p.agent_name) S.agentName = String(p.agent_name);
+    if (kind === "csat") node.appendChild(csatForm());
+    if (kind === "csat_thanks") S.csatDone = true;
+    if (kind === "contact_saved") { S.contactDone = true; logEl.querySelectorAll(".contact").forEach(function (f) { f.remove(); }); }
+    if (kind === "offline" && p.contact_form && !S.contactDone) node.appendChild(contactForm());
+    return node;
+  }
+
+  function csatForm() {
+    var rating = 0, wrap = el("form", { class: "csat" });
+    var stars = el("div", { class: "stars", role: "radiogroup", "aria-label": tr("rate") });
+    var comment = el("textarea", { rows: "2", maxlength: "2000", "aria-label": tr("comment"), placeholder: tr("comment") });
+    var btn = el("button", { type: "submit", class: "primary", text: tr("submit"), disabled: "" });
+    for (var i = 1; i <= 5; i++) (function (n) {
+      stars.appendChild(el("button", {
+        type: "button", role: "radio", "aria-checked": "false", "aria-label": tr("star", { n: n }), text: String(n), class: "star",
+        onclick: function () {
+          rating = n; btn.disabled = false;
+          stars.querySelectorAll("button").forEach(function (b, j) { b.setAttribute("aria-checked", String(j + 1 === n)); b.classList.toggle("on", j < n); });
+        }
+      }));
+    })(i);
+    wrap.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!rating) return;
+      btn.disabled = true;
+      api("/api/chat/csat", { rating: rating, comment: comment.value.slice(0, 2000) }).then(function () {
+        S.csatDone = true;
+        wrap.replaceWith(el("p", { class: "done", text: tr("thanksCsat") }));
+      }, function () { btn.disabled = false; showAlert(tr("error")); });
+    });
+    if (S.csatDone) return el("p", { class: "done", text: tr("thanksCsat") });
+    wrap.appendChild(stars); wrap.appendChild(comment); wrap.appendChild(btn);
+    return wrap;
+  }
+
+  function contactForm() {
+    var f = el("form", { class: "contact", "aria-label": tr("contactTitle") });
+    function field(name, type, label, ac) {
+      return el("label", {}, [el("span", { text: label }), el("input", { name: name, type: type, autocomplete: ac, maxlength: name === "name" ? "120" : "200" })]);
+    }
+    f.appendChild(el("strong", { text: tr("contactTitle") }));
+    f.appendChild(field("name", "text", tr("name"), "name"));
+    f.appendChild(field("email", "email", tr("email"), "email"));
+    f.appendChild(field("phone", "tel", tr("phone"), "tel"));
+    var btn = el("button", { type: "submit", class: "primary", text: tr("contactSend") });
+    f.appendChild(btn);
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var v = { name: f.elements.name.value, email: f.elements.email.value.trim(), phone: f.elements.phone.value.trim() };
+      if (!v.email && !v.phone) { showAlert(tr("contactNeed")); return; }
+      btn.disabled = true;
+      api("/api/chat/contact", v).then(function () {
+        S.contactDone = true;
+        f.replaceWith(el("p", { class: "done", text: tr("contactDone") }));
+      }, function (err) { btn.disabled = false; showAlert((err && err.message) || tr("error")); });
+    });
+    return f;
+  }
+
+  function typing(ev) {
+    if (!ev || !ev.on || ev.role === "customer") { typingEl.hidden = true; typingEl.textContent = ""; return; }
+    typingEl.textContent = "";
+    typingEl.appendChild(el("span", { class: "dots", "aria-hidden": "true" }, [el("i"), el("i"), el("i")]));
+    typingEl.appendChild(document.createTextNode(ev.role === "agent" ? tr("agentTyping", { name: S.agentName || tr("agent") }) : tr("botTyping")));
+    typingEl.hidden = false;
+    scrollDown();
+  }
+
+  function setState(node, state) {
+    node.setAttribute("data-state", state);
+    var meta = node.querySelector(".meta"), s = meta && meta.querySelector(".state");
+    if (!meta) return;
+    if (!s) { s = el("span", { class: "state" }); meta.appendChild(s); }
+    s.textContent = state === "sent" ? "✓ " + tr("sent") : state === "failed" ? tr("failed") : state === "queued" ? tr("queuedMsg") : tr("sending");
+  }
+
+  // ---- sending ----
+  function submit() {
+    var text = input.value;
+    if (!text.trim()) { showAlert(tr("empty")); return; }
+    if (text.length > S.maxChars) { showAlert(tr("tooLong", { n: text.length, max: S.maxChars })); return; }
+    if (send(text, null)) {
+      input.value = ""; input.style.height = "auto"; updateCounter();
+      sendFrame({ type: "typing", on: false }); S.typingSent = 0;
+    }
+  }
+  function send(text, payload) {
+    var item = { client_message_id: uid(), text: text, payload: payload || undefined };
+    S.outbox.push(item); saveOutbox();
+    var node = bubble("customer", tr("you"), text, null);
+    S.pending[item.client_message_id] = node;
+    setState(node, S.connected ? "sending" : "queued");
+    logEl.appendChild(node); scrollDown();
+    if (S.connected) sendFrame(frameOf(item));
+    return true;
+  }
+  function frameOf(item) {
+    var f = { type: "message", text: item.text, client_message_id: item.client_message_id };
+    if (item.payload) f.payload = item.payload;
+    return f;
+  }
+  function sendFrame(f) {
+    if (S.ws && S.ws.readyState === 1 && S.connected) { S.ws.send(JSON.stringify(f)); return true; }
+    return false;
+  }
+  function flushOutbox() {
+    S.outbox.slice().forEach(function (item) {
+      if (S.cmids[item.client_message_id]) { settle(item.client_message_id); return; }
+      if (!S.pending[item.client_message_id]) {
+        var node = bubble("customer", tr("you"), item.text, null);
+        S.pending[item.client_message_id] = node; logEl.appendChild(node);
+      }
+      setState(S.pending[item.client_message_id], "sending");
+      sendFrame(frameOf(item));
+    });
+  }
+  function settle(cmid) {
+    S.outbox = S.outbox.filter(function (i) { return i.client_message_id !== cmid; });
+    saveOutbox();
+  }
+
+  function api(path, body) {
+    return fetch(server + path, {
+      method: "POST", headers: { "Content-Type": "application/json", "Authorization": "Bearer " + (S.token || "") },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) throw new Error((j.detail && j.detail.message) || tr("error"));
+        return j;
+      });
+    });
+  }
+
+  // ---- the connection ----
+  function connect() {
+    clearTimeout(S.timer);
+    if (S.ws && S.ws.readyState <= 1) return;
+    var ws;
+    try { ws = new WebSocket(wsUrl); } catch (e) { return retry(); }
+    S.ws = ws;
+    ws.onopen = function () {
+      ws.send(JSON.stringify({ type: "hello", token: S.token, lang: S.lang, after_seq: S.lastSeq }));
+    };
+    ws.onmessage = function (e) {
+      var ev; try { ev = JSON.parse(e.data); } catch (x) { return; }
+      if (ws !== S.ws) return;
+      handle(ev);
+    };
+    ws.onclose = function () { if (ws === S.ws) dropSocket(); };
+    ws.onerror = function () { /* onclose follows */ };
+  }
+  /** Forget the current socket at once (closed, offline, silent) and plan the next attempt. */
+  function dropSocket() {
+    var old = S.ws;
+    S.ws = null; S.connected = false; stopPing(); updateStatus();
+    if (old) { old.onclose = old.onmessage = old.onopen = null; try { old.close(); } catch (e) { /* already closed */ } }
+    Object.keys(S.pending).forEach(function (k) { setState(S.pending[k], "queued"); });
+    retry();
+  }
+  function retry() {
+    clearTimeout(S.timer);
+    var delay = Math.min(15000, 500 * Math.pow(2, S.attempt++)) * (0.7 + Math.random() * 0.6);
+    if (navigator.onLine === false) showBanner(tr("offline"));
+    S.timer = setTimeout(connect, delay);
+  }
+  function startPing() {
+    stopPing();
+    S.pingTimer = setInterval(function () {
+      if (!sendFrame({ type: "ping" })) return;
+      clearTimeout(S.pongDue);
+      S.pongDue = setTimeout(function () { if (S.ws) dropSocket(); }, 10000);
+    }, 25000);
+  }
+  function stopPing() { clearInterval(S.pingTimer); clearTimeout(S.pongDue); }
+
+  function handle(ev) {
+    switch (ev.type) {
+      case "welcome":
+        var c = ev.conversation || {};
+        if (S.conversationId && c.id !== S.conversationId) resetView();
+        S.conversationId = c.id; S.token = ev.token; store("token", ev.token);
+        if (c.language && T[c.language]) S.lang = c.language;
+        S.mode = c.mode || "bot"; S.csatDone = S.csatDone || !!c.csat_rating;
+        if (ev.limits && ev.limits.max_message_chars) S.maxChars = ev.limits.max_message_chars;
+        S.connected = true; S.everConnected = true; S.attempt = 0;
+        showBanner(""); applyLabels(); startPing();
+        break;
+      case "history":
+        (ev.messages || []).forEach(renderMessage);
+        if (!logEl.querySelector(".msg, .notice")) greet();
+        S.live = true;
+        flushOutbox();
+        break;
+      case "message": renderMessage(ev.message); break;
+      case "ack":
+        settle(ev.client_message_id);
+        var n = S.pending[ev.client_message_id];
+        if (n) { setState(n, "sent"); n.setAttribute("data-seq", ev.seq); }
+        break;
+      case "error":
+        if (ev.client_message_id) {
+          settle(ev.client_message_id);
+          var node = S.pending[ev.client_message_id];
+          if (node) {
+            delete S.pending[ev.client_message_id];
+            var text = node.querySelector(".body").textContent;
+            node.remove();
+            if (!input.value) { input.value = text; updateCounter(); }
+          }
+        }
+        showAlert(ev.message || tr("error"));
+        break;
+      case "typing": typing(ev); break;
+      case "mode": S.mode = ev.mode; if (ev.mode === "bot") S.agentName = ""; updateStatus(); break;
+      case "notice":
+        if (ev.kind === "agent_joined" && ev.agent_name) S.agentName = ev.agent_name;
+        if (ev.kind === "queue") S.mode = "queued";
+        if (ev.kind === "agent_joined") S.mode = "human";
+        updateStatus();
+        break;
+      case "language": if (T[ev.language]) { S.lang = ev.language; applyLabels(); } break;
+      case "pong": clearTimeout(S.pongDue); break;
+    }
+  }
+  function greet() {
+    var g = el("div", { class: "msg bot greeting", role: "article" });
+    var b = el("div", { class: "body" }); b.textContent = tr("greeting");
+    g.appendChild(b); logEl.appendChild(g);
+  }
+  function resetView() {
+    logEl.textContent = ""; S.nodes = {}; S.cmids = {}; S.lastSeq = 0; S.pending = {}; S.contactDone = false; S.csatDone = false;
+  }
+
+  window.addEventListener("online", function () { showBanner(""); S.attempt = 0; if (!S.connected) connect(); });
+  window.addEventListener("offline", function () { showBanner(tr("offline")); if (S.ws) dropSocket(); });
+
+  function mount() {
+    document.body.appendChild(host);
+    applyLabels();
+    if (ds.open === "true" || store("open") === "1") toggle(true);
+    else if (S.token || S.outbox.length) connect();
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+
+  window.LumoChat = {
+    open: function () { toggle(true); }, close: function () { toggle(false); },
+    setLanguage: function (l) { if (T[l]) { S.lang = l; applyLabels(); } },
+    state: function () { return { connected: S.connected, lastSeq: S.lastSeq, outbox: S.outbox.length, mode: S.mode, lang: S.lang }; }
+  };
+})();
