@@ -9,6 +9,9 @@ Run it from the repository root::
     python kb_articles/check_articles.py            # checks kb_articles/ next to this file
     python kb_articles/check_articles.py some/dir   # checks another folder with pt/ and en/
 
+It also checks what a reader would trip over: a translation with a different number of ``## `` sections
+(the two languages must keep the same structure) and links to ``/help/{lang}/{id}`` that lead nowhere.
+
 Exit status 0 when everything is valid, 1 when problems were found (each one printed on its own line),
 2 for a bad command line.
 """
@@ -42,6 +45,8 @@ KNOWN_INTENTS: frozenset[str] = frozenset(
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 SECTION_RE = re.compile(r"^## ", re.MULTILINE)
+# Links between articles use the help-center URL from docs/architecture.md: /help/{lang}/{article_id}.
+HELP_LINK_RE = re.compile(r"\]\(/help/([a-z]{2})/([^)\s#?]+)[^)]*\)")
 MAX_FILE_BYTES = 200_000
 
 
@@ -164,6 +169,17 @@ def check_pairs(report: Report) -> None:
                     )
 
 
+def check_links(report: Report) -> None:
+    """Links to /help/{lang}/{id} must name an article that exists, in the same language as the page."""
+    for lang in LANGS:
+        for article in report.articles[lang].values():
+            for link_lang, target in HELP_LINK_RE.findall(article.body):
+                if link_lang != lang:
+                    report.add(article.path, f"link /help/{link_lang}/{target} points to the other language")
+                elif target not in report.articles.get(link_lang, {}):
+                    report.add(article.path, f"link /help/{link_lang}/{target} points to no article")
+
+
 def check_folder(root: Path) -> list[str]:
     """Check every article under ``root/pt`` and ``root/en``; return the list of problems (empty = valid)."""
     report = Report()
@@ -195,6 +211,7 @@ def check_folder(root: Path) -> list[str]:
             seen_ids[art_id] = path
             report.articles[lang][art_id] = article
     check_pairs(report)
+    check_links(report)
     return report.problems
 
 
@@ -203,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=(
             "Check the help-center articles: front matter fields, id == file name, lang == folder, "
-            "category, translations that exist and point back, no duplicate ids, non-empty bodies."
+            "category, translations that exist and point back, no duplicate ids, non-empty bodies, "
+            "the same number of '## ' sections as the translation, links to /help/{lang}/{id} that exist."
         ),
         epilog="Exit status: 0 valid, 1 problems found (listed one per line).",
     )

@@ -7,6 +7,7 @@ so a validator that accepts everything would make these tests fail.
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,37 @@ def test_real_articles_cover_every_service_and_support_intent() -> None:
     assert topic_intents - covered == set()
 
 
+def _bodies(lang: str) -> dict[str, str]:
+    return {p.stem: checker.parse_article(p, checker.Report()).body for p in sorted((KB / lang).glob("*.md"))}
+
+
+@pytest.mark.parametrize(("lang", "closing"), [("pt", "## Ainda precisa de ajuda?"), ("en", "## Still need help?")])
+def test_real_articles_follow_the_house_structure(lang: str, closing: str) -> None:
+    """Opening answer before the first heading, a closing section pointing to the chat, 200-700 words."""
+    for art_id, body in _bodies(lang).items():
+        assert not body.lstrip().startswith("#"), f"{art_id}: must open with a short answer, not a heading"
+        assert closing in body, f"{art_id}: missing '{closing}'"
+        assert "chat" in body.split(closing, 1)[1], f"{art_id}: the closing section must point to the chat"
+        words = len(body.split())
+        assert 200 <= words <= 700, f"{art_id}: {words} words"
+
+
+def test_real_articles_agree_with_company_facts() -> None:
+    """Phone number, hours, Pix discount and installments are the ones in docs/company.md, wherever they appear."""
+    for lang in ("pt", "en"):
+        for art_id, body in _bodies(lang).items():
+            for phone in re.findall(r"0800[\d ]{7,12}\d", body):
+                assert phone == "0800 555 0123", f"{lang}/{art_id}: phone {phone!r}"
+            for pct in re.findall(r"(\d+)% (?:de desconto|off|discount)", body):
+                assert pct == "5", f"{lang}/{art_id}: Pix discount {pct}%"
+            for n in re.findall(r"(\d+)x sem juros|(\d+) interest-free installments", body):
+                assert "12" in n, f"{lang}/{art_id}: up to {n} installments"
+    pt_hours = [b for b in _bodies("pt").values() if "segunda a sábado" in b]
+    assert pt_hours and all("das 8h às 20h" in b for b in pt_hours)
+    en_hours = [b for b in _bodies("en").values() if "Monday to Saturday" in b]
+    assert en_hours and all("8 am to 8 pm" in b for b in en_hours)
+
+
 def test_minimal_valid_folder_passes(good_folder: Path) -> None:
     assert checker.check_folder(good_folder) == []
 
@@ -125,6 +157,14 @@ def test_section_count_must_match_translation(good_folder: Path) -> None:
     _write(good_folder, "en", "track-order", _article("track-order", "en", "rastrear-pedido", body=body))
     problems = checker.check_folder(good_folder)
     assert any("sections" in p for p in problems), problems
+
+
+def test_broken_help_links_are_reported(good_folder: Path) -> None:
+    body = "Veja [outro](/help/pt/nao-existe) e [ingles](/help/en/track-order).\n\n## Passo a passo\n\n1. Isto.\n"
+    _write(good_folder, "pt", "rastrear-pedido", _article("rastrear-pedido", "pt", "track-order", body=body))
+    problems = checker.check_folder(good_folder)
+    assert any("/help/pt/nao-existe points to no article" in p for p in problems), problems
+    assert any("/help/en/track-order points to the other language" in p for p in problems), problems
 
 
 def test_binary_and_non_utf8_files_are_reported(good_folder: Path) -> None:
