@@ -116,7 +116,8 @@ class Handoff(Base):
             "intent": self.intent, "category": self.category, "language": self.language,
             "created_at": iso(self.created_at), "queued_at": iso(self.queued_at),
             "claimed_at": iso(self.claimed_at), "closed_at": iso(self.closed_at), "agent_id": self.agent_id,
-            "resolution_tag": self.resolution_tag, "contact": self.contact,
+            "resolution_tag": self.resolution_tag, "resolution_note": self.resolution_note,
+            "contact": self.contact,
         }
 
 

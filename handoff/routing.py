@@ -2,8 +2,8 @@
 
 The team follows what the conversation was about, not the last message ("quero falar com alguém" says
 nothing about the topic): the conversation's intents are scanned latest first, each mapped to a team by the
-lead's override (``routing.intent_teams`` in policy.yml) or by its category in ``bot/topics.yml``
-(``category_teams``); then the category the action sent, then the KB articles' categories; then the default.
+lead's override (``routing.intent_teams`` in policy.yml), else by its ``team`` (or ``category`` via
+``category_teams``) in ``bot/topics.yml``; then the category the action sent, then the KB articles' categories; then the default.
 """
 
 from __future__ import annotations
@@ -18,27 +18,27 @@ import yaml
 from handoff.policy import REPO_ROOT, Policy
 
 
-def load_topics(path: Path) -> dict[str, str]:
-    """intent -> category from bot/topics.yml; tolerant of the shapes that file may take.
+def load_topics(path: Path) -> dict[str, dict[str, str]]:
+    """intent -> {"category": ..., "team": ...} from bot/topics.yml (``topics: {intent: {category, team}}``).
 
-    Accepted: ``{intents: {intent: {category: c}}}``, ``{intent: {category: c}}`` and ``{intent: c}``.
+    Also accepted: ``{intents: {...}}``, a bare ``{intent: {...}}`` mapping and ``{intent: category}``.
     A missing file means "no mapping" (routing then falls back to the default team).
     """
     if not path.exists():
         return {}
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if isinstance(raw, dict) and isinstance(raw.get("intents"), dict):
-        raw = raw["intents"]
-    mapping: dict[str, str] = {}
+    if isinstance(raw, dict):
+        for key in ("topics", "intents"):
+            if isinstance(raw.get(key), dict):
+                raw = raw[key]
+                break
+    mapping: dict[str, dict[str, str]] = {}
     if isinstance(raw, dict):
         for intent, value in raw.items():
-            category = value.get("category") if isinstance(value, dict) else value
-            if isinstance(category, str):
-                mapping[str(intent)] = category
-    elif isinstance(raw, list):  # [{intent: x, category: y}, ...]
-        for item in raw:
-            if isinstance(item, dict) and item.get("intent") and isinstance(item.get("category"), str):
-                mapping[str(item["intent"])] = item["category"]
+            entry = value if isinstance(value, dict) else {"category": value}
+            clean = {k: str(entry[k]) for k in ("category", "team") if isinstance(entry.get(k), str)}
+            if clean:
+                mapping[str(intent)] = clean
     return mapping
 
 
@@ -52,7 +52,7 @@ class RouteDecision:
 class Router:
     """Maps intents and categories to teams according to the policy."""
 
-    def __init__(self, policy: Policy, topics: dict[str, str] | None = None) -> None:
+    def __init__(self, policy: Policy, topics: dict[str, dict[str, str]] | None = None) -> None:
         self.policy = policy
         routing = policy.routing
         if topics is None:
@@ -73,9 +73,13 @@ class Router:
         """(team, category) for one intent, or (None, None) when the intent says nothing about a team."""
         if not intent:
             return None, None
-        category = self.topics.get(intent)
+        topic = self.topics.get(intent) or {}
+        category = topic.get("category")
         if intent in self.intent_teams:
             return self.intent_teams[intent], category
+        team = topic.get("team")
+        if team in self.policy.teams:
+            return team, category
         return self.team_for_category(category), category
 
     def route(self, intents_latest_first: Iterable[str], category: str | None = None,

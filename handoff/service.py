@@ -96,6 +96,8 @@ class HandoffService:
 
     async def aclose(self) -> None:
         await self.webhooks.stop()
+        for task in list(self._tasks):
+            task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.http.aclose()
@@ -133,7 +135,8 @@ class HandoffService:
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
             log.warning("resuming Rasa for %s failed (attempt %d): %s", conversation_id, attempt + 1, error)
-            await asyncio.sleep(0.5 * 2 ** attempt)
+            if attempt + 1 < attempts:
+                await asyncio.sleep(0.5 * 2 ** attempt)
         return False
 
     # -- presence and queue maths ---------------------------------------------------------------------
@@ -373,25 +376,7 @@ class HandoffService:
         h = await asyncio.to_thread(self.get, handoff_id)
         if not agent.can_see_team(h.team):
             raise HandoffError("this chat belongs to another team", 403)
-        now = self.clock()
-
-        def work() -> Handoff | None:
-            with self.db.session() as s:
-                result = s.execute(update(Handoff).where(
-                    Handoff.id == handoff_id, Handoff.status.in_(WAITING_STATUSES))
-                    .values(status="active", agent_id=agent.id, claimed_at=now, updated_at=now)
-                    .execution_options(synchronize_session=False))
-                if result.rowcount != 1:
-                    return None
-                claimed = s.get(Handoff, handoff_id)
-                assert claimed is not None
-                s.refresh(claimed)
-                self._event(s, claimed, "claimed", agent.id, agent_name=agent.name)
-                webhooks.enqueue(s, self.policy, "claimed", {"handoff": claimed.summary(),
-                                                             "agent": {"id": agent.id, "name": agent.name}})
-                return claimed
-
-        claimed = await asyncio.to_thread(work)
+        claimed = await asyncio.to_thread(self.claim_row, handoff_id, agent)
         if claimed is None:
             raise HandoffError("someone else already took this chat", 409)
         self.webhooks.wake()
@@ -402,6 +387,24 @@ class HandoffService:
             {"agent_name": agent.name, "team": claimed.team})
         await self.broadcast_queue(claimed.team)
         return claimed.summary()
+
+    def claim_row(self, handoff_id: int, agent: Agent) -> Handoff | None:
+        """The race-safe part of claiming: one conditional UPDATE; ``None`` when another claim won."""
+        now = self.clock()
+        with self.db.session() as s:
+            result = s.execute(update(Handoff).where(
+                Handoff.id == handoff_id, Handoff.status.in_(WAITING_STATUSES))
+                .values(status="active", agent_id=agent.id, claimed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                return None
+            claimed = s.get(Handoff, handoff_id)
+            assert claimed is not None
+            s.refresh(claimed)
+            self._event(s, claimed, "claimed", agent.id, agent_name=agent.name)
+            webhooks.enqueue(s, self.policy, "claimed", {"handoff": claimed.summary(),
+                                                         "agent": {"id": agent.id, "name": agent.name}})
+            return claimed
 
     def _held(self, agent: Agent, handoff_id: int) -> Handoff:
         h = self.get(handoff_id)
@@ -533,14 +536,19 @@ class HandoffService:
             await self.chat.post_system_notice(fresh.conversation_id, "agent_left",
                                                self.policy.message("handed_back", fresh.language),
                                                {"agent_name": holder_name, "handed_back": True})
-        resumed = await self.resume_bot(fresh.conversation_id)
-        if not resumed:
+        if not await self.resume_bot(fresh.conversation_id, attempts=1):
+            # Recorded now, retried in the background: the agent's click must not wait for Rasa.
             await asyncio.to_thread(self._log_event, fresh, "rasa_resume_failed")
+            self._spawn(self._retry_resume(fresh))
         if outcome == "resolved" and self.policy.section("csat").get("enabled", True):
             await self.chat.request_csat(fresh.conversation_id)
         await self.hub.publish(AGENTS_CHANNEL, {"type": "closed", "team": fresh.team, "handoff_id": fresh.id,
                                                 "status": outcome})
         return fresh.summary()
+
+    async def _retry_resume(self, h: Handoff) -> None:
+        if await self.resume_bot(h.conversation_id, attempts=5):
+            await asyncio.to_thread(self._log_event, h, "rasa_resumed")
 
     def _log_event(self, h: Handoff, kind: str) -> None:
         with self.db.session() as s:
