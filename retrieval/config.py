@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
 def _merge(base: dict, over: dict) -> dict:
     out = copy.deepcopy(base)
     for k, v in (over or {}).items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "encoders":
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ("encoders", "query_routes"):
             out[k] = _merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
