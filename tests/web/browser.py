@@ -125,3 +125,13 @@ def screenshot(page: Any, path: Path, full_page: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def wait_for_bot_text(page: Any, pattern: str, timeout_ms: int = REPLY_TIMEOUT_MS) -> str:
+    """Wait for a bot message whose text matches the regular expression ``pattern``; its text."""
+    page.wait_for_function(
+        "(p) => { const re = new RegExp(p, 'i'); return [...document.querySelector('#lumo-chat').shadowRoot"
+        ".querySelectorAll('.msg.bot:not(.greeting) .body')].some(b => re.test(b.textContent)); }",
+        arg=pattern, timeout=timeout_ms)
+    texts = page.locator("#lumo-chat .msg.bot:not(.greeting) .body").all_inner_texts()
+    return next(t for t in reversed(texts) if re.search(pattern, t, re.I))
