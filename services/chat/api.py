@@ -7,16 +7,45 @@ clients without WebSockets can do everything here with the same signed token
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from services.chat.models import Conversation
 from services.chat.service import ChatError, ChatService
 
-router = APIRouter(prefix="/api/chat", tags=["chat"])
+CORS_HEADERS = {
+    # The widget may be embedded on another site. Authentication is the bearer token, never a cookie,
+    # so allowing any origin does not let other sites act for a customer.
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+
+
+class CorsRoute(APIRoute):
+    """Adds the CORS headers to every answer of this router, errors included."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                response = await original(request)
+            except HTTPException as error:
+                response = JSONResponse({"detail": error.detail}, status_code=error.status_code)
+            response.headers.update(CORS_HEADERS)
+            return response
+
+        return handler
+
+
+router = APIRouter(prefix="/api/chat", tags=["chat"], route_class=CorsRoute)
 
 
 class SessionIn(BaseModel):
@@ -124,3 +153,9 @@ async def post_contact(body: ContactIn, request: Request) -> Any:
     except ChatError as error:
         return _error(error)
     return {"ok": True, "id": row.id}
+
+
+@router.options("/{path:path}", include_in_schema=False)
+async def preflight(path: str) -> Response:
+    """CORS preflight for the widget on another origin."""
+    return Response(status_code=204)

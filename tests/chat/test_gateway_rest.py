@@ -148,3 +148,12 @@ def test_contact_details_are_stored(client: TestClient) -> None:
         row = s.get(ContactRequest, ok.json()["id"])
         assert (row.name, row.email, row.phone) == ("Ana Souza", "ana@example.com", "(11) 98765-4321")
     assert history(client, token)[-1]["payload"]["kind"] == "contact_saved"
+
+
+def test_cors_lets_the_widget_run_on_another_site(client: TestClient) -> None:
+    preflight = client.options("/api/chat/csat", headers={"Origin": "https://loja.example",
+                                                          "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    refused = client.post("/api/chat/csat", json={"token": "forged", "rating": 5})
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "*"

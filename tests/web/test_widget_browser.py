@@ -309,7 +309,7 @@ def test_agent_side_names_typing_notices_buttons_and_csat(live_app: LiveApp, con
 
 
 def test_widget_script_weight_is_small(live_app: LiveApp) -> None:
-    """The widget must stay light enough for any page (budget: 40 KB raw, 12 KB gzip, JS + CSS)."""
+    """The widget must stay light enough for any page (budget: 50 KB raw, 15 KB gzip, JS + CSS)."""
     import gzip
 
     total_raw = total_gz = 0
@@ -317,4 +317,4 @@ def test_widget_script_weight_is_small(live_app: LiveApp) -> None:
         body = httpx.get(live_app.url + path).content
         total_raw += len(body)
         total_gz += len(gzip.compress(body, 9))
-    assert total_raw < 40_000 and total_gz < 12_000
+    assert total_raw < 50_000 and total_gz < 15_000
