@@ -217,10 +217,11 @@ class HandoffService:
         existing = await asyncio.to_thread(self._open_handoff, req.conversation_id)
         if existing is not None:
             return await self._already(existing, language)
-        events, source, error = req.events, "action", None
+        events, source, error = transcripts.clean_events(req.events), "action", None
         if not events:
             try:
-                events, source = await self.fetch_tracker_events(req.conversation_id), "rasa"
+                events = transcripts.clean_events(await self.fetch_tracker_events(req.conversation_id))
+                source = "rasa"
             except (httpx.HTTPError, ValueError) as exc:
                 events, source, error = None, "gateway", f"{type(exc).__name__}: {exc}"
         gateway = [] if events else [m.to_dict() for m in await self.chat.history(req.conversation_id)]

@@ -7,11 +7,62 @@ articles the bot showed and whether the customer said they helped, the slots (la
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 MAX_EVENTS = 5000
 SLOTS_SHOWN = ("language", "order_number", "email", "cpf", "product")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: Any, limit: int = 8000) -> str:
+    return _CONTROL.sub("", value)[:limit] if isinstance(value, str) else ""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def clean_events(events: Any) -> list[dict[str, Any]]:
+    """Tracker events as sent by the action server or Rasa, with every field we read forced to its type.
+
+    Why: the events arrive over HTTP; a malformed one must not break an escalation (the customer would be
+    left without a person), and control characters must not reach the database (PostgreSQL rejects NUL).
+    """
+    out: list[dict[str, Any]] = []
+    for event in events if isinstance(events, list) else []:
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            continue
+        clean: dict[str, Any] = {"event": event["event"]}
+        if isinstance(event.get("timestamp"), int | float):
+            clean["timestamp"] = float(event["timestamp"])
+        if event["event"] == "user":
+            parse = _dict(event.get("parse_data"))
+            intent = _dict(parse.get("intent"))
+            confidence = intent.get("confidence")
+            clean["text"] = _text(event.get("text"))
+            clean["parse_data"] = {
+                "intent": {"name": _text(intent.get("name"), 64) or None,
+                           "confidence": float(confidence) if isinstance(confidence, int | float) else 0.0},
+                "entities": [{"entity": _text(e.get("entity"), 64), "value": _text(str(e.get("value")), 200)}
+                             for e in parse.get("entities") or [] if isinstance(e, dict)][:50]}
+        elif event["event"] == "bot":
+            data = _dict(event.get("data"))
+            clean["text"] = _text(event.get("text"))
+            clean["data"] = {"custom": _dict(data.get("custom")),
+                             "buttons": [b for b in data.get("buttons") or [] if isinstance(b, dict)][:20]}
+        elif event["event"] == "slot":
+            clean["name"] = _text(event.get("name"), 64)
+            value = event.get("value")
+            clean["value"] = _text(value, 500) if isinstance(value, str) else value if isinstance(
+                value, int | float | bool) or value is None else str(value)[:500]
+        elif event["event"] == "action":
+            clean["name"] = _text(event.get("name"), 64)
+        out.append(clean)
+    return out[-MAX_EVENTS:]
 
 
 def _ts(value: Any) -> str | None:
