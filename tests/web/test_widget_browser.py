@@ -248,10 +248,18 @@ def test_agent_side_names_typing_notices_buttons_and_csat(live_app: LiveApp, con
     widget.wait_all_sent()
     cid = conversation_id(live_app, page)
 
+    async def queued(app: Any) -> None:
+        await app.state.chat.set_mode(cid, "queued")
+        await app.state.chat.post_system_notice(cid, "queue", "Você é o 2º da fila.", {"position": 2})
+
+    live_app.call(queued)
+    page.locator("#lumo-chat .queue").wait_for()
+    assert page.locator("#lumo-chat .queue").inner_text() == "Você é o 2º da fila."
+    assert "Aguardando um atendente" in page.locator("#lumo-chat .status").inner_text()
+    assert page.locator("#lumo-chat .notice.kind-queue").last.inner_text() == "Você é o 2º da fila."
+
     async def handoff(app: Any) -> None:
         chat = app.state.chat
-        await chat.set_mode(cid, "queued")
-        await chat.post_system_notice(cid, "queue", "Você é o 2º da fila.", {"position": 2})
         await chat.set_mode(cid, "human")
         await chat.post_system_notice(cid, "agent_joined", "Marina entrou na conversa.", {"agent_name": "Marina"})
         await chat.set_typing(cid, "agent", True)
@@ -260,6 +268,7 @@ def test_agent_side_names_typing_notices_buttons_and_csat(live_app: LiveApp, con
     page.locator("#lumo-chat .typing").wait_for()
     assert "Marina está digitando" in page.locator("#lumo-chat .typing").inner_text()
     assert "Marina" in page.locator("#lumo-chat .status").inner_text()
+    assert page.locator("#lumo-chat .queue").is_hidden()
 
     async def agent_says(app: Any) -> None:
         await app.state.chat.post_agent_message(cid, "Oi! Sou a Marina. Veja [o artigo](/help/pt/cancelar-pedido) "

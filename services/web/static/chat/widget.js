@@ -160,6 +160,7 @@
   var logEl = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0" });
   var typingEl = el("div", { class: "typing", hidden: "", "aria-live": "polite" });
   var bannerEl = el("div", { class: "banner", role: "status", hidden: "" });
+  var queueEl = el("div", { class: "queue", role: "status", hidden: "" });
   var alertEl = el("div", { class: "alert", role: "alert", hidden: "" });
   var input = el("textarea", { class: "input", rows: "1", id: "lumo-input", autocomplete: "off" });
   var counter = el("span", { class: "counter", "aria-live": "polite" });
@@ -170,7 +171,7 @@
     [inputLabel, input, counter, sendBtn]);
   var panel = el("section", { class: "panel", id: "lumo-panel", role: "dialog", "aria-labelledby": "lumo-title", hidden: "" }, [
     el("header", { class: "head" }, [el("div", { class: "avatar", "aria-hidden": "true", text: "L" }), el("div", { class: "who" }, [titleEl, statusEl]), closeBtn]),
-    bannerEl, logEl, typingEl, alertEl, form
+    bannerEl, queueEl, logEl, typingEl, alertEl, form
   ]);
   root.appendChild(panel);
   root.appendChild(launcher);
@@ -192,6 +193,7 @@
       : S.mode === "human" ? (S.agentName ? S.agentName + " · " + tr("agentLabel") : tr("agent"))
       : S.mode === "queued" ? tr("queued") : S.mode === "closed" ? tr("closed") : tr("bot") + " · " + tr("online");
     statusEl.textContent = s;
+    if (S.mode !== "queued") queueEl.hidden = true;
     panel.classList.toggle("is-offline", !S.connected);
   }
   function showBanner(text) { bannerEl.textContent = text || ""; bannerEl.hidden = !text; }
@@ -532,7 +534,11 @@
       case "mode": S.mode = ev.mode; if (ev.mode === "bot") S.agentName = ""; updateStatus(); break;
       case "notice":
         if (ev.kind === "agent_joined" && ev.agent_name) S.agentName = ev.agent_name;
-        if (ev.kind === "queue") S.mode = "queued";
+        if (ev.kind === "queue") {
+          S.mode = "queued";
+          // Live position updates are not stored messages: keep the latest one under the header.
+          if (ev.text) { queueEl.textContent = ev.text; queueEl.hidden = false; }
+        }
         if (ev.kind === "agent_joined") S.mode = "human";
         updateStatus();
         break;
