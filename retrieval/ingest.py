@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 LANGS = ("pt", "en")
 CATEGORIES = ("service", "support")
 ARTICLE_SUFFIXES = (".md", ".markdown", ".html", ".htm")
+SKIP_STEMS = ("readme",)  # folder documentation, not an article
 _FRONT_RE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -179,7 +180,7 @@ def load_articles(root: Path) -> IngestReport:
     report = IngestReport()
     seen: dict[str, str] = {}
     for path in sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in ARTICLE_SUFFIXES):
-        if not path.is_file():
+        if not path.is_file() or path.stem.lower() in SKIP_STEMS:
             continue
         try:
             art = load_article(path, report.warnings)

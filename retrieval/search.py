@@ -84,6 +84,8 @@ class Searcher:
         fcfg = settings["fusion"]
         self.method = str(fcfg["method"])
         self.dense_weight = float(fcfg["dense_weight"])
+        # a stronger dense model deserves more weight: optional per-encoder override of dense_weight
+        self.encoder_weights = {k: float(v) for k, v in (fcfg.get("dense_weight_by_encoder") or {}).items()}
         self.rrf_k = float(fcfg["rrf_k"])
         self.candidates = int(fcfg["candidates"])
         self.threshold = float(settings["answerable"]["threshold"])
@@ -153,10 +155,11 @@ class Searcher:
         elif method == "bm25":
             fused = lex
         elif self.method == "rrf":
-            w = self.dense_weight
+            w = self.encoder_weights.get(key, self.dense_weight)
             fused = w / (self.rrf_k + _ranks(dense)) + (1 - w) / (self.rrf_k + _ranks(lex))
         else:
-            fused = self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(lex)
+            w = self.encoder_weights.get(key, self.dense_weight)
+            fused = w * _minmax(dense) + (1 - w) * _minmax(lex)
         order = np.lexsort((idx, -fused))
         feats = self._features(feat_idx, dense_all, float(bm[feat_idx].max(initial=0.0)) / bound)
         prob = self.calibrator.prob(self.encoders[key].name, feats)

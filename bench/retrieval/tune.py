@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
                 res = {}
                 for d in DATASETS:
                     s = searchers[d]
-                    s.method, s.dense_weight = method, w
+                    s.method, s.dense_weight, s.encoder_weights = method, w, {}
                     res[d] = evaluate(s, data[d][1], "hybrid")[0]
                 row = {"normalizer": norm, "title_weight": tw, "method": method, "dense_weight": w,
                        **{f"{d}_mrr": res[d]["mrr_at_10"] for d in DATASETS},

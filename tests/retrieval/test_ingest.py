@@ -119,3 +119,9 @@ def test_content_hash_changes_with_body_only_when_content_changes() -> None:
     b = parse_article(FRONT.format(id="h", title="H") + "um")
     c = parse_article(FRONT.format(id="h", title="H") + "dois")
     assert a.content_hash == b.content_hash != c.content_hash
+
+
+def test_folder_readme_is_not_an_article(tmp_path: Path) -> None:
+    write_articles(tmp_path, {"README.md": "# Como escrever artigos", "pt/a.md": FRONT.format(id="a", title="A") + "x"})
+    report = load_articles(tmp_path)
+    assert [a.id for a in report.articles] == ["a"] and not report.errors
