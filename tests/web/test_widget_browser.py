@@ -115,7 +115,8 @@ def test_rasa_down_shows_a_notice_and_stores_contact_details(live_app: LiveApp, 
     form.locator("input[name=name]").fill("Joana")
     form.locator("input[name=email]").fill("joana@example.com")
     form.locator("button[type=submit]").click()
-    page.locator("#lumo-chat .notice .done").first.wait_for()
+    page.locator("#lumo-chat .notice.kind-contact_saved").wait_for()
+    assert page.locator("#lumo-chat form.contact").count() == 0
     cid = conversation_id(live_app, page)
     with live_app.app.state.db.session() as s:
         rows = s.scalars(select(ContactRequest).where(ContactRequest.conversation_id == cid)).all()

@@ -24,9 +24,9 @@
       agentTyping: "{name} está digitando…", you: "Você", sending: "enviando…", queuedMsg: "na fila de envio",
       sent: "enviada", failed: "não enviada", tooLong: "Sua mensagem tem {n} caracteres; o limite é {max}. Divida em partes menores.",
       empty: "Escreva uma mensagem antes de enviar.", helped: "Isso ajudou?", rate: "Avalie o atendimento",
-      star: "Nota {n} de 5", comment: "Comentário (opcional)", submit: "Enviar avaliação", thanksCsat: "Obrigado pela avaliação!",
+      star: "Nota {n} de 5", comment: "Comentário (opcional)", submit: "Enviar avaliação",
       contactTitle: "Deixe seu contato", name: "Nome", email: "E-mail", phone: "Telefone", contactSend: "Enviar contato",
-      contactNeed: "Informe um e-mail ou telefone.", contactDone: "Contato enviado. Obrigado!",
+      contactNeed: "Informe um e-mail ou telefone.",
       greeting: "Olá! Sou o assistente virtual da Lumo. Posso ajudar com pedidos, entregas, pagamentos, trocas e com o app e os dispositivos Lumo.",
       newLink: "(abre em nova aba)", error: "Não foi possível enviar agora. Tente de novo.", agentLabel: "atendente"
     },
@@ -39,9 +39,9 @@
       agentTyping: "{name} is typing…", you: "You", sending: "sending…", queuedMsg: "waiting to be sent",
       sent: "sent", failed: "not sent", tooLong: "Your message has {n} characters; the limit is {max}. Please split it into shorter parts.",
       empty: "Type a message before sending.", helped: "Did this help?", rate: "Rate this conversation",
-      star: "Rating {n} of 5", comment: "Comment (optional)", submit: "Send rating", thanksCsat: "Thanks for your rating!",
+      star: "Rating {n} of 5", comment: "Comment (optional)", submit: "Send rating",
       contactTitle: "Leave your contact details", name: "Name", email: "E-mail", phone: "Phone", contactSend: "Send details",
-      contactNeed: "Please give an e-mail or a phone number.", contactDone: "Details sent. Thank you!",
+      contactNeed: "Please give an e-mail or a phone number.",
       greeting: "Hi! I'm Lumo's virtual assistant. I can help with orders, delivery, payments, returns, and with the Lumo app and devices.",
       newLink: "(opens in a new tab)", error: "Could not send right now. Please try again.", agentLabel: "agent"
     }
@@ -55,7 +55,7 @@
   var S = {
     lang: pageLang(), token: store("token"), lastSeq: 0, open: false, ws: null, connected: false,
     attempt: 0, timer: null, pingTimer: null, pongDue: null, outbox: loadOutbox(), nodes: {}, pending: {},
-    maxChars: 2000, cmids: {}, mode: "bot", agentName: "", unread: 0, contactDone: false, csatDone: false, typingSent: 0
+    maxChars: 2000, cmids: {}, mode: "bot", agentName: "", unread: 0, contactDone: false, typingSent: 0
   };
 
   function store(k, v) {
@@ -280,7 +280,8 @@
     if (m.client_message_id) S.cmids[m.client_message_id] = true;
     if (m.seq > S.lastSeq) S.lastSeq = m.seq;
     if (!node.parentNode) logEl.appendChild(node);
-    if (m.role === "bot" || m.role === "agent") { typing(null); disableOldReplies(node); }
+    if (m.role === "customer") spendReplies();
+    if (m.role === "bot" || m.role === "agent") typing(null);
     if (!S.open && m.role !== "customer" && S.live) { S.unread++; badge.textContent = String(S.unread); badge.hidden = false; }
     scrollDown();
   }
@@ -301,13 +302,11 @@
     });
     return group;
   }
-  function disableOldReplies(except) {
+  /** Quick replies belong to the moment they were offered: once the customer has written, they are spent. */
+  function spendReplies() {
     logEl.querySelectorAll(".replies:not(.used)").forEach(function (g) {
-      if (!except.contains(g) && g.parentNode && g.parentNode.nextSibling) {
-        var later = g.parentNode.nextSibling;
-        while (later && !later.classList.contains("customer")) later = later.nextSibling;
-        if (later) { g.classList.add("used"); g.querySelectorAll("button").forEach(function (x) { x.disabled = true; }); }
-      }
+      g.classList.add("used");
+      g.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
     });
   }
 
@@ -319,7 +318,7 @@
     node.appendChild(body);
     if (kind === "agent_joined" && p.agent_name) S.agentName = String(p.agent_name);
     if (kind === "csat") node.appendChild(csatForm());
-    if (kind === "csat_thanks") S.csatDone = true;
+    if (kind === "csat_thanks") { logEl.querySelectorAll("form.csat").forEach(function (f) { f.remove(); }); }
     if (kind === "contact_saved") { S.contactDone = true; logEl.querySelectorAll(".contact").forEach(function (f) { f.remove(); }); }
     if (kind === "offline" && p.contact_form && !S.contactDone) node.appendChild(contactForm());
     return node;
@@ -344,11 +343,9 @@
       if (!rating) return;
       btn.disabled = true;
       api("/api/chat/csat", { rating: rating, comment: comment.value.slice(0, 2000) }).then(function () {
-        S.csatDone = true;
-        wrap.replaceWith(el("p", { class: "done", text: tr("thanksCsat") }));
+        wrap.remove();  // the server's stored "csat_thanks" notice thanks the customer
       }, function () { btn.disabled = false; showAlert(tr("error")); });
     });
-    if (S.csatDone) return el("p", { class: "done", text: tr("thanksCsat") });
     wrap.appendChild(stars); wrap.appendChild(comment); wrap.appendChild(btn);
     return wrap;
   }
@@ -370,8 +367,9 @@
       if (!v.email && !v.phone) { showAlert(tr("contactNeed")); return; }
       btn.disabled = true;
       api("/api/chat/contact", v).then(function () {
+        // The server confirms with a stored "contact_saved" notice; the form has done its job.
         S.contactDone = true;
-        f.replaceWith(el("p", { class: "done", text: tr("contactDone") }));
+        f.remove();
       }, function (err) { btn.disabled = false; showAlert((err && err.message) || tr("error")); });
     });
     return f;
@@ -409,6 +407,7 @@
     S.outbox.push(item); saveOutbox();
     var node = bubble("customer", tr("you"), text, null);
     S.pending[item.client_message_id] = node;
+    spendReplies();
     setState(node, S.connected ? "sending" : "queued");
     logEl.appendChild(node); scrollDown();
     if (S.connected) sendFrame(frameOf(item));
@@ -500,7 +499,7 @@
         if (S.conversationId && c.id !== S.conversationId) resetView();
         S.conversationId = c.id; S.token = ev.token; store("token", ev.token);
         if (c.language && T[c.language]) S.lang = c.language;
-        S.mode = c.mode || "bot"; S.csatDone = S.csatDone || !!c.csat_rating;
+        S.mode = c.mode || "bot";
         if (ev.limits && ev.limits.max_message_chars) S.maxChars = ev.limits.max_message_chars;
         S.connected = true; S.everConnected = true; S.attempt = 0;
         showBanner(""); applyLabels(); startPing();
@@ -552,7 +551,7 @@
     g.appendChild(b); logEl.appendChild(g);
   }
   function resetView() {
-    logEl.textContent = ""; S.nodes = {}; S.cmids = {}; S.lastSeq = 0; S.pending = {}; S.contactDone = false; S.csatDone = false;
+    logEl.textContent = ""; S.nodes = {}; S.cmids = {}; S.lastSeq = 0; S.pending = {}; S.contactDone = false;
   }
 
   window.addEventListener("online", function () { showBanner(""); S.attempt = 0; if (!S.connected) connect(); });
