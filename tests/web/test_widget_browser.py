@@ -175,9 +175,13 @@ def test_server_restart_mid_conversation(live_app: LiveApp, context: Any) -> Non
     live_app.stop()
     page.wait_for_function("() => !window.LumoChat.state().connected", timeout=30_000)
     widget.send("durante o restart")
+    banner = page.locator("#lumo-chat .banner")
+    banner.wait_for(timeout=30_000)
+    assert "0800 555 0123" in banner.inner_text() and "guardadas" in banner.inner_text()
     live_app.start()
     widget.wait_connected(timeout_ms=60_000)
     widget.wait_all_sent()
+    assert banner.is_hidden()
     widget.send("depois do restart")
     widget.wait_all_sent()
     texts = [m.text for m in stored_messages(live_app, page) if m.role == "customer"]

@@ -19,7 +19,8 @@
       open: "Abrir chat de atendimento", close: "Fechar chat", title: "Lumo Atendimento",
       bot: "Assistente virtual", agent: "Atendente", queued: "Aguardando um atendente", closed: "Conversa encerrada",
       online: "Online", connecting: "Conectando…", offline: "Sem conexão. Suas mensagens serão enviadas quando a conexão voltar.",
-      reconnecting: "Reconectando…", placeholder: "Escreva sua mensagem…", send: "Enviar", input: "Mensagem",
+      reconnecting: "Reconectando…", placeholder: "Escreva sua mensagem…",
+      down: "Não conseguimos conectar ao atendimento agora. Suas mensagens ficam guardadas e serão enviadas assim que a conexão voltar. Se preferir, ligue 0800 555 0123 (seg. a sáb., 8h às 20h).", send: "Enviar", input: "Mensagem",
       log: "Mensagens da conversa", typing: "digitando…", botTyping: "O assistente está digitando…",
       agentTyping: "{name} está digitando…", you: "Você", sending: "enviando…", queuedMsg: "na fila de envio",
       sent: "enviada", failed: "não enviada", tooLong: "Sua mensagem tem {n} caracteres; o limite é {max}. Divida em partes menores.",
@@ -34,7 +35,8 @@
       open: "Open support chat", close: "Close chat", title: "Lumo Support",
       bot: "Virtual assistant", agent: "Agent", queued: "Waiting for an agent", closed: "Conversation closed",
       online: "Online", connecting: "Connecting…", offline: "You are offline. Your messages will be sent when the connection is back.",
-      reconnecting: "Reconnecting…", placeholder: "Type your message…", send: "Send", input: "Message",
+      reconnecting: "Reconnecting…", placeholder: "Type your message…",
+      down: "We can't reach our support service right now. Your messages are kept and will be sent as soon as the connection is back. You can also call 0800 555 0123 (Mon–Sat, 8am–8pm).", send: "Send", input: "Message",
       log: "Conversation messages", typing: "typing…", botTyping: "The assistant is typing…",
       agentTyping: "{name} is typing…", you: "You", sending: "sending…", queuedMsg: "waiting to be sent",
       sent: "sent", failed: "not sent", tooLong: "Your message has {n} characters; the limit is {max}. Please split it into shorter parts.",
@@ -480,6 +482,7 @@
     clearTimeout(S.timer);
     var delay = Math.min(15000, 500 * Math.pow(2, S.attempt++)) * (0.7 + Math.random() * 0.6);
     if (navigator.onLine === false) showBanner(tr("offline"));
+    else if (S.attempt >= 4) showBanner(tr("down"));
     S.timer = setTimeout(connect, delay);
   }
   function startPing() {
