@@ -20,7 +20,7 @@ def race(env: Env, claimers: int) -> None:
         barrier = threading.Barrier(claimers)
         results: list[object] = [None] * claimers
 
-        def claim(i: int, hid: int = hid, barrier: threading.Barrier = barrier) -> None:
+        def claim(i: int, hid: int = hid, barrier: threading.Barrier = barrier, results: list = results) -> None:
             barrier.wait()
             results[i] = env.svc.claim_row(hid, agents[i])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 from tests.handoff.conftest import Env
 
@@ -20,8 +21,9 @@ def test_unauthenticated_calls_are_rejected(env: Env) -> None:
     c.cookies.set("lumo_agent", "forged-token")
     assert c.get("/api/handoff/queue").status_code == 401
     c.cookies.clear()
-    with pytest.raises(Exception), c.websocket_connect("/ws/agent") as ws:
+    with pytest.raises(WebSocketDisconnect) as closed, c.websocket_connect("/ws/agent") as ws:
         ws.receive_json()
+    assert closed.value.code == 4401
 
 
 def test_wrong_password_and_lockout(env: Env) -> None:
