@@ -42,13 +42,13 @@ def main() -> None:
         page.screenshot(path=str(args.out / "help-article.png"))
         ctx.close()
 
-        phone = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True, has_touch=True,
+        phone = browser.new_context(viewport=PHONE, locale="pt-BR", is_mobile=True, has_touch=True,
                                     device_scale_factor=2)
         page = phone.new_page()
-        page.goto(args.base + "/help/en")
+        page.goto(args.base + "/help/pt")
         page.screenshot(path=str(args.out / "help-home-phone.png"))
         widget = Widget(page).open()
-        widget.send("hi! my Lumo Buds won't pair with my phone")
+        widget.send("oi, meu lumo buds nao conecta no celular")
         widget.wait_for_reply(0)
         page.wait_for_timeout(600)
         page.screenshot(path=str(args.out / "chat-phone.png"))

@@ -261,6 +261,12 @@
     if (!m || typeof m.seq !== "number") return;
     if (S.nodes[m.seq]) return;
     var p = m.payload || {}, node;
+    if (m.role === "bot" && !String(m.text || "").trim() && !(p.buttons && p.buttons.length)) {
+      // Data-only bot messages (custom JSON for the transcript) have nothing to show.
+      S.nodes[m.seq] = true;
+      if (m.seq > S.lastSeq) S.lastSeq = m.seq;
+      return;
+    }
     if (m.client_message_id && S.pending[m.client_message_id]) {
       node = S.pending[m.client_message_id];
       delete S.pending[m.client_message_id];
