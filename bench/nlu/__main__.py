@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oos-label", help="label of out-of-scope test rows (they should get nlu_fallback)")
     parser.add_argument("--baseline", action="store_true", help="Rasa's default pipeline instead of config.yml")
     parser.add_argument("--config", type=Path, help="another Rasa config file to read the pipeline from")
+    parser.add_argument(
+        "--work-dir", type=Path, default=Path(".cache/bench/nlu-runs"), help="where training data and models go"
+    )
     args = parser.parse_args(argv)
 
     from bench.nlu.data_io import BenchDataError, read_csv
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     except (BenchDataError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    report = run(config, train_rows, test_rows, args.oos_label, name)
+    report = run(config, train_rows, test_rows, args.oos_label, name, runs_dir=args.work_dir)
     report.update(train_file=str(args.train), test_file=str(args.test), oos_label=args.oos_label)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")

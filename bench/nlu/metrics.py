@@ -30,9 +30,14 @@ def accuracy(gold: list[str], pred: list[str]) -> float:
     return sum(g == p for g, p in zip(gold, pred, strict=True)) / max(1, len(gold))
 
 
-def apply_threshold(ranking_top: list[tuple[str, float]], threshold: float) -> list[str]:
-    """Predicted labels when everything under `threshold` becomes the fallback."""
-    return [name if conf >= threshold else FALLBACK for name, conf in ranking_top]
+def apply_threshold(
+    top: list[tuple[str, float, float]], threshold: float, ambiguity: float = 0.0
+) -> list[str]:
+    """Predicted labels under FallbackClassifier's rule: confidence below `threshold`, or the top two
+    closer than `ambiguity`, becomes the fallback. `top` holds (intent, confidence, runner-up confidence)."""
+    return [
+        name if conf >= threshold and conf - second >= ambiguity else FALLBACK for name, conf, second in top
+    ]
 
 
 def oos_scores(gold: list[str], pred: list[str], oos_label: str) -> dict[str, float]:
@@ -51,12 +56,16 @@ def oos_scores(gold: list[str], pred: list[str], oos_label: str) -> dict[str, fl
 
 
 def threshold_sweep(
-    gold: list[str], top: list[tuple[str, float]], oos_label: str, thresholds: list[float]
+    gold: list[str],
+    top: list[tuple[str, float, float]],
+    oos_label: str,
+    thresholds: list[float],
+    ambiguity: float = 0.0,
 ) -> list[dict[str, float]]:
-    """OOS metrics for each candidate fallback threshold (on the classifier's raw top confidence)."""
+    """OOS metrics for each candidate fallback threshold (ambiguity threshold kept fixed)."""
     rows = []
     for t in thresholds:
-        scores = oos_scores(gold, apply_threshold(top, t), oos_label)
+        scores = oos_scores(gold, apply_threshold(top, t, ambiguity), oos_label)
         rows.append({"threshold": t, **{k: v for k, v in scores.items() if not k.startswith("n_")}})
     return rows
 

@@ -65,13 +65,16 @@ def predict_all(model_path: Path, texts: list[str]) -> tuple[list[dict[str, Any]
     return results, latencies
 
 
-def raw_top(result: dict[str, Any]) -> tuple[str, float]:
-    """The classifier's own top intent, before the FallbackClassifier replaced it."""
-    ranking = result.get("intent_ranking") or []
+def raw_top(result: dict[str, Any]) -> tuple[str, float, float]:
+    """The classifier's own (top intent, its confidence, runner-up confidence), before any fallback."""
+    ranking = list(result.get("intent_ranking") or [])
     intent = result.get("intent") or {}
     if intent.get("name") == metrics.FALLBACK and len(ranking) > 1:
-        return ranking[1]["name"], float(ranking[1]["confidence"])
-    return intent.get("name") or "", float(intent.get("confidence") or 0.0)
+        ranking = ranking[1:]
+    elif not ranking:
+        ranking = [intent]
+    second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+    return ranking[0].get("name") or "", float(ranking[0].get("confidence") or 0.0), second
 
 
 def run(
@@ -80,6 +83,7 @@ def run(
     test_rows: list[Example],
     oos_label: str | None,
     name: str,
+    runs_dir: Path = RUNS_DIR,
 ) -> dict[str, Any]:
     """The whole benchmark: returns the JSON-ready report."""
     from rasa.utils.common import configure_logging_and_warnings
@@ -88,7 +92,7 @@ def run(
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     train_labels = {e.label for e in train_rows}
-    workdir = RUNS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    workdir = runs_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     model_path, train_seconds = train(config, train_rows, workdir)
     results, latencies = predict_all(model_path, [e.text for e in test_rows])
 
@@ -115,7 +119,7 @@ def run(
         report["accuracy"] = metrics.accuracy([g for g, _, _ in in_scope], [t[0] for _, _, t in in_scope])
         per_label = metrics.per_label_f1([g for g, _, _ in in_scope], [t[0] for _, _, t in in_scope])
         report.update(metrics.oos_scores(gold, predicted, oos_label))
-        report["threshold_sweep"] = metrics.threshold_sweep(gold, top, oos_label, SWEEP)
+        report["threshold_sweep"] = metrics.threshold_sweep(gold, top, oos_label, SWEEP, ambiguity or 0.0)
     else:
         # accuracy counts a fallback as wrong: that is what the customer gets
         report["accuracy"] = metrics.accuracy(gold, predicted)
@@ -127,6 +131,11 @@ def run(
         key=lambda row: (row["f1"], row["intent"]),
     )[:10]
     report["per_intent"] = per_label
+    # per-message outcome, so thresholds can be re-swept without retraining (choose_threshold)
+    report["predictions"] = [
+        {"gold": g, "predicted": p, "top": t[0], "confidence": round(t[1], 5), "second": round(t[2], 5)}
+        for g, p, t in zip(gold, predicted, top, strict=True)
+    ]
     return report
 
 

@@ -46,7 +46,7 @@ def test_cli_trains_evaluates_and_writes_every_key(tmp_path: Path, capsys: pytes
     code = main([
         "--train", str(write(tmp_path / "train.csv", TRAIN)),
         "--test", str(write(tmp_path / "test.csv", TEST)),
-        "--out", str(out), "--oos-label", "oos",
+        "--out", str(out), "--oos-label", "oos", "--work-dir", str(tmp_path / "runs"),
     ])
     assert code == 0
     report = json.loads(out.read_text(encoding="utf-8"))
@@ -57,6 +57,7 @@ def test_cli_trains_evaluates_and_writes_every_key(tmp_path: Path, capsys: pytes
     assert report["model_bytes"] > 0 and report["train_seconds"] > 0
     assert 0.0 <= report["oos_recall"] <= 1.0
     assert "macro-F1" in capsys.readouterr().out
+    assert Path(report["model_path"]).is_file() and str(tmp_path) in report["model_path"]
 
 
 def test_cli_rejects_bad_input_with_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,3 +96,11 @@ def test_oos_scores_and_percentile() -> None:
     assert metrics.percentile(list(map(float, range(1, 101))), 95) == 95.0
     f1 = metrics.per_label_f1(["a", "a", "b"], ["a", "b", "b"])
     assert f1["a"]["f1"] == pytest.approx(2 / 3) and f1["b"]["f1"] == pytest.approx(2 / 3)
+
+
+def test_threshold_sweep_follows_the_fallback_classifier_rule() -> None:
+    top = [("a", 0.9, 0.05), ("a", 0.5, 0.45), ("b", 0.3, 0.2), ("a", 0.95, 0.01)]
+    assert metrics.apply_threshold(top, 0.4, 0.1) == ["a", "nlu_fallback", "nlu_fallback", "a"]
+    sweep = metrics.threshold_sweep(["a", "a", "oos", "oos"], top, "oos", [0.2, 0.4], 0.0)
+    assert [row["oos_recall"] for row in sweep] == [0.0, 0.5]
+    assert [row["in_scope_accuracy"] for row in sweep] == [1.0, 1.0]
