@@ -163,6 +163,12 @@ class ArticleStore:
             grouped[article.category].append(article)
         return grouped
 
+    def related(self, article: Article, limit: int = 6) -> list[Article]:
+        """Articles of the same category, those sharing the most tags first (the sidebar of an article)."""
+        tags = set(article.tags)
+        same = [a for a in self.by_category(article.lang)[article.category] if a.id != article.id]
+        return sorted(same, key=lambda a: (-len(tags & set(a.tags)), fold(a.title)))[:limit]
+
     def translation_of(self, article: Article) -> Article | None:
         """The same article in the other language (front matter ``translation``), if it exists."""
         other = "en" if article.lang == "pt" else "pt"

@@ -105,7 +105,7 @@ def register(app: FastAPI) -> None:
             return _not_found(request, lang if lang in LANGS else pick_language(request))
         translation = store.translation_of(article)
         other = "en" if lang == "pt" else "pt"
-        related = [a for a in store.by_category(lang)[article.category] if a.id != article.id][:6]
+        related = store.related(article)
         return _page(request, "article.html", lang, article=article, translation=translation, related=related,
                      switch_url=translation.url if translation else f"/help/{other}")
 

@@ -15,7 +15,7 @@ UI: dict[str, dict[str, str]] = {
         "perks_pix": "5% de desconto no Pix", "perks_return": "7 dias para desistir da compra",
         "help_title": "Como podemos ajudar?", "help_intro": "Encontre respostas sobre pedidos, entregas, pagamentos, "
                       "trocas e sobre o app e os dispositivos Lumo.",
-        "search_placeholder": "Busque por exemplo: rastrear pedido", "search": "Buscar",
+        "search_placeholder": "Ex.: rastrear pedido", "search": "Buscar",
         "cat_service": "Atendimento", "cat_service_desc": "Pedidos, entregas, pagamentos, notas fiscais, trocas e conta",
         "cat_support": "Suporte técnico", "cat_support_desc": "App Lumo, dispositivos, conexão e atualizações",
         "updated": "Atualizado em", "read_in": "Read this article in English", "back": "Voltar à central de ajuda",
@@ -40,7 +40,7 @@ UI: dict[str, dict[str, str]] = {
         "perks_pix": "5% off with Pix", "perks_return": "7 days to change your mind",
         "help_title": "How can we help?", "help_intro": "Answers about orders, delivery, payments, returns, "
                       "and the Lumo app and devices.",
-        "search_placeholder": "Search, for example: track my order", "search": "Search",
+        "search_placeholder": "E.g. track my order", "search": "Search",
         "cat_service": "Customer service", "cat_service_desc": "Orders, delivery, payment, invoices, returns and account",
         "cat_support": "Technical support", "cat_support_desc": "Lumo app, devices, connection and updates",
         "updated": "Updated on", "read_in": "Leia este artigo em português", "back": "Back to the help center",

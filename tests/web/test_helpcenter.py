@@ -146,3 +146,19 @@ def test_store_home_in_both_languages(client: TestClient) -> None:
     assert "Lumo Watch" in pt.text and "R$ 1.299,00" in pt.text and "Central de ajuda" in pt.text
     assert '<html lang="en">' in en.text and "Help center" in en.text
     assert 'data-lang="en"' in en.text
+
+
+def test_related_articles_share_tags_first(tmp_path: Path) -> None:
+    def art(art_id: str, tags: str) -> None:
+        (tmp_path / "pt").mkdir(exist_ok=True)
+        (tmp_path / "pt" / f"{art_id}.md").write_text(
+            f"---\nid: {art_id}\ntitle: {art_id}\nlang: pt\ncategory: service\ntags: [{tags}]\nupdated: 2026-11-01\n"
+            f"translation: {art_id}\n---\ntexto\n", encoding="utf-8")
+
+    art("rastrear", "pedido, entrega, rastreio")
+    art("atrasado", "pedido, entrega, atraso")
+    art("aaa-pix", "pagamento, pix")
+    art("cancelar", "pedido, cancelamento")
+    store = ArticleStore(tmp_path, check_seconds=0)
+    related = [a.id for a in store.related(store.get("pt", "rastrear"))]
+    assert related == ["atrasado", "cancelar", "aaa-pix"]
