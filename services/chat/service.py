@@ -72,7 +72,9 @@ class ChatService:
         self.config = config
         self.public_url = public_url.rstrip("/")
         # One customer message at a time per conversation goes to Rasa, so replies keep their order.
-        self._route_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Locks are dropped when nobody holds or waits for them, so the dict does not grow forever.
+        self._route_locks: dict[str, asyncio.Lock] = {}
+        self._route_users: dict[str, int] = defaultdict(int)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- conversations -----------------------------------------------------------------------------------
@@ -227,42 +229,54 @@ class ChatService:
                                      ) -> list[ChatMessage]:
         """After the customer message is stored and broadcast: ask Rasa (mode ``bot``) or tell the agents."""
         cid = message.conversation_id
-        async with self._route_locks[cid]:
-            conv = await self.get_conversation(cid)
-            if conv is None:
-                return []
-            if conv.mode in ("queued", "human"):
-                await self.hub.publish(AGENTS_CHANNEL, {"type": "customer_message", "conversation_id": cid,
-                                                        "mode": conv.mode, "message": message.to_dict()})
-                return []
-            if conv.mode == "closed":
-                return []
-            channel = conversation_channel(cid)
-            await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": True})
-            meta = {"language": conv.language, "channel": "web", **(metadata or {})}
-            meta.pop("rasa_payload", None)
-            replies: list[ChatMessage] = []
-            try:
-                raw = await self.rasa.send(cid, message.payload.get("rasa_payload") or message.text, meta)
-            except RasaUnavailable as error:
-                log.warning("Rasa unavailable for conversation %s: %s", cid, error)
-                await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
-                notice = await self.post_system_notice(cid, "offline", t("offline", conv.language),
-                                                       {"contact_form": True})
-                return [notice]
-            for reply in raw:
-                text, payload = reply_to_message_fields(reply)
-                if not text and not payload:
-                    continue
-                stored = await self._store(cid, "bot", text, payload)
-                await self._broadcast(stored)
-                replies.append(stored)
+        lock = self._route_locks.setdefault(cid, asyncio.Lock())
+        self._route_users[cid] += 1
+        try:
+            async with lock:
+                return await self._route_locked(message, metadata)
+        finally:
+            self._route_users[cid] -= 1
+            if self._route_users[cid] <= 0:
+                self._route_users.pop(cid, None)
+                self._route_locks.pop(cid, None)
+
+    async def _route_locked(self, message: ChatMessage, metadata: dict[str, Any] | None) -> list[ChatMessage]:
+        cid = message.conversation_id
+        conv = await self.get_conversation(cid)
+        if conv is None:
+            return []
+        if conv.mode in ("queued", "human"):
+            await self.hub.publish(AGENTS_CHANNEL, {"type": "customer_message", "conversation_id": cid,
+                                                    "mode": conv.mode, "message": message.to_dict()})
+            return []
+        if conv.mode == "closed":
+            return []
+        channel = conversation_channel(cid)
+        await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": True})
+        meta = {"language": conv.language, "channel": "web", **(metadata or {})}
+        meta.pop("rasa_payload", None)
+        replies: list[ChatMessage] = []
+        try:
+            raw = await self.rasa.send(cid, message.payload.get("rasa_payload") or message.text, meta)
+        except RasaUnavailable as error:
+            log.warning("Rasa unavailable for conversation %s: %s", cid, error)
             await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
-            if replies:
-                language = await self.rasa.language_slot(cid)
-                if language:
-                    await self.set_language(cid, language)
-            return replies
+            notice = await self.post_system_notice(cid, "offline", t("offline", conv.language),
+                                                   {"contact_form": True})
+            return [notice]
+        for reply in raw:
+            text, payload = reply_to_message_fields(reply)
+            if not text and not payload:
+                continue
+            stored = await self._store(cid, "bot", text, payload)
+            await self._broadcast(stored)
+            replies.append(stored)
+        await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
+        if replies:
+            language = await self.rasa.language_slot(cid)
+            if language:
+                await self.set_language(cid, language)
+        return replies
 
     async def post_customer_message(self, conversation_id: str, text: object, client_message_id: str | None = None,
                                     metadata: dict[str, Any] | None = None) -> list[ChatMessage]:

@@ -90,3 +90,4 @@ def test_concurrent_writers_get_unique_increasing_seqs(client: TestClient) -> No
 
     seqs = client.portal.call(scenario)
     assert seqs == list(range(1, 21))
+    assert chat._route_locks == {}  # per-conversation routing locks are released, not kept forever
