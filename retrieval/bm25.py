@@ -76,9 +76,10 @@ class BM25Index:
         all_terms = self.analyzer.terms(query, lang)
         ids = [self.vocab[t] for t in all_terms if t in self.vocab]
         n_unknown = len(all_terms) - len(ids)
-        # unknown terms are maximally rare: they count in the bound, so a query of unknown words has low coverage
-        max_idf = float(np.log(1.0 + (self.size + 0.5) / 0.5)) if self.size else 1.0
-        bound = float(sum(self.idf[i] for i in ids) + n_unknown * max_idf) * (self.k1 + 1)
+        # unknown terms count in the bound with a typical idf, so a question made of words the knowledge base
+        # never uses has low coverage, while one typo or slang word in a good question costs only a little
+        typical_idf = float(np.median(self.idf)) if len(self.idf) else 1.0
+        bound = float(sum(self.idf[i] for i in ids) + n_unknown * typical_idf) * (self.k1 + 1)
         if not ids:
             return np.zeros(self.size, np.float32), max(bound, 1e-6)
         sub = self.weights[:, ids]

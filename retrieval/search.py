@@ -63,6 +63,13 @@ def _minmax(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
 
 
+def _zscore(x: np.ndarray) -> np.ndarray:
+    if len(x) == 0:
+        return x
+    sd = float(x.std())
+    return (x - float(x.mean())) / sd if sd > 0 else np.zeros_like(x)
+
+
 def _ranks(x: np.ndarray) -> np.ndarray:
     order = np.argsort(-x, kind="stable")
     r = np.empty(len(x), np.float32)
@@ -87,6 +94,7 @@ class Searcher:
         # a stronger dense model deserves more weight: optional per-encoder override of dense_weight
         self.encoder_weights = {k: float(v) for k, v in (fcfg.get("dense_weight_by_encoder") or {}).items()}
         self.rrf_k = float(fcfg["rrf_k"])
+        self.normalization = str(fcfg.get("normalization", "minmax"))
         self.candidates = int(fcfg["candidates"])
         self.threshold = float(settings["answerable"]["threshold"])
 
@@ -159,7 +167,8 @@ class Searcher:
             fused = w / (self.rrf_k + _ranks(dense)) + (1 - w) / (self.rrf_k + _ranks(lex))
         else:
             w = self.encoder_weights.get(key, self.dense_weight)
-            fused = w * _minmax(dense) + (1 - w) * _minmax(lex)
+            norm = _zscore if self.normalization == "zscore" else _minmax
+            fused = w * norm(dense) + (1 - w) * norm(lex)
         order = np.lexsort((idx, -fused))
         feats = self._features(feat_idx, dense_all, float(bm[feat_idx].max(initial=0.0)) / bound)
         prob = self.calibrator.prob(self.encoders[key].name, feats)

@@ -24,13 +24,15 @@ STOPWORDS: dict[str, frozenset[str]] = {
         se me te lhe nos vos eu tu ele ela eles elas voce vc voces meu minha meus minhas seu sua seus suas
         isso isto esse essa este esta aquele aquela ao aos como qual quais quando onde quem pq porque
         porque e foi ser ter tem tenho estou esta estao sao era ja mais muito muita mas nao sim tb tambem
-        ai la aqui entao so ate sobre entre depois antes the"""
+        ai la aqui entao so ate sobre entre depois antes the
+        vcs tbm tb blz oq q eh ta to msm ne quanto quanta quantos quantas ola oi"""
     ),
     "en": _wordset(
         """a an the of to in on at for from by with without and or but if then so is are was were be been
         being am do does did have has had i me my mine you your yours he she it its we our they their them
         this that these those what which who whom how when where why can could would should will shall may
-        might must not no yes as into about just also there here than too very get got"""
+        might must not no yes as into about just also there here than too very get got
+        u ur pls plz hi hello thanks thx im"""
     ),
 }
 

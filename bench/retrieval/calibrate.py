@@ -71,7 +71,11 @@ def fit_eval(train: list, test: list) -> dict:
                      "accuracy_at_0.5": round(float(accuracy_score(yt, p >= 0.5)), 4),
                      "precision_at_0.5": round(float(precision_score(yt, p >= 0.5)), 4),
                      "recall_at_0.5": round(float(recall_score(yt, p >= 0.5)), 4),
-                     "brier": round(float(brier_score_loss(yt, p)), 4), "reliability": reliability},
+                     "brier": round(float(brier_score_loss(yt, p)), 4), "reliability": reliability,
+                     "thresholds": [{"t": t, "precision": round(float(precision_score(yt, p >= t, zero_division=0)), 4),
+                                     "recall": round(float(recall_score(yt, p >= t)), 4),
+                                     "false_answer_rate": round(float(((p >= t) & (yt == 0)).sum() / max(1, (yt == 0).sum())), 4)}
+                                    for t in (0.3, 0.4, 0.5, 0.6, 0.7)]},
         }
     return models
 
@@ -103,7 +107,9 @@ def main(argv: list[str] | None = None) -> None:
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for name, m in models.items():
         print(name, json.dumps({k: v for k, v in m.items() if k != "test"}),
-              json.dumps({k: v for k, v in m["test"].items() if k != "reliability"}))
+              json.dumps({k: v for k, v in m["test"].items() if k not in ("reliability", "thresholds")}))
+        for row in m["test"]["thresholds"]:
+            print("   ", json.dumps(row))
     print(f"→ {args.out}")
 
 
