@@ -71,6 +71,8 @@ class Env:
 
     def login(self, email: str) -> TestClient:
         c = TestClient(self.app)
+        # Share the running app's event loop: the hub's queues belong to one loop, as under uvicorn.
+        c.portal = self.client.portal
         r = c.post("/api/handoff/auth/login", json={"email": email, "password": PASSWORD})
         assert r.status_code == 200, r.text
         return c
