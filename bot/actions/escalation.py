@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -253,6 +253,19 @@ def decide_escalation(tracker: Tracker, current_failed: bool = False) -> Decisio
 def should_escalate_after_fallback(tracker: Tracker) -> bool:
     """Called by ``action_fallback`` / ``action_kb_feedback`` when the latest turn got no useful answer."""
     return decide_escalation(tracker, current_failed=True) is not None
+
+
+def escalation_followup(tracker: Tracker) -> list[EventType]:
+    """For actions that answer a topic (order status, topic answers): when this very turn must go to a person
+    (frustration, an always-human topic), ``[FollowupAction("action_request_human")]``; else ``[]``.
+
+    Why: "que absurdo, cade meu pedido" is classified ``order_status``; only the answering action sees the turn,
+    so it asks here first and hands over instead of answering as if nothing happened.
+    """
+    decision = decide_escalation(tracker)
+    if decision is not None and decision.reason in ("frustration", "always_human", "customer_request"):
+        return [FollowupAction(ACTION_NAME)]
+    return []
 
 
 def kb_categories(events: list[dict[str, Any]]) -> list[str]:

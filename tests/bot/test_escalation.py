@@ -17,10 +17,15 @@ from pathlib import Path
 import pytest
 import requests
 from rasa_sdk import Tracker
-from rasa_sdk.events import ConversationPaused
+from rasa_sdk.events import ConversationPaused, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.escalation import ActionRequestHuman, decide_escalation, should_escalate_after_fallback
+from bot.actions.escalation import (
+    ActionRequestHuman,
+    decide_escalation,
+    escalation_followup,
+    should_escalate_after_fallback,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES_PY = REPO_ROOT / ".venv" / "services" / "bin" / "python"
@@ -68,6 +73,14 @@ def test_button_payload_and_low_confidence() -> None:
 ])
 def test_frustration_in_both_languages(text: str, intent: str) -> None:
     assert reason([user(text, intent)]) == "frustration"
+
+
+def test_followup_for_topic_actions() -> None:
+    assert escalation_followup(tracker([user("que absurdo, cade meu pedido 20481234", "order_status")])) == \
+        [FollowupAction("action_request_human")]
+    assert escalation_followup(tracker([user("cade meu pedido 20481234", "order_status")])) == []
+    # Repeated fallbacks are the fallback path's decision, not a topic action's.
+    assert escalation_followup(tracker([user("xx", "nlu_fallback"), user("yy", "nlu_fallback")])) == []
 
 
 @pytest.mark.parametrize("text, intent", [("posso parcelar em 12 vezes?", "payment_methods"),
