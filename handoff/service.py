@@ -353,8 +353,11 @@ class HandoffService:
         self.check_access(agent, h)
         with self.db.session() as s:
             start = int((h.transcript or {}).get("start_seq") or 0)
-            live = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == h.conversation_id,
-                                                       ChatMessage.seq > start).order_by(ChatMessage.seq)).all()
+            query = select(ChatMessage).where(ChatMessage.conversation_id == h.conversation_id, ChatMessage.seq > start)
+            end = (h.transcript or {}).get("end_seq")
+            if isinstance(end, int):
+                query = query.where(ChatMessage.seq <= end)
+            live = s.scalars(query.order_by(ChatMessage.seq)).all()
             notes = s.scalars(select(HandoffNote).where(HandoffNote.handoff_id == h.id)
                               .order_by(HandoffNote.id)).all()
             events = s.scalars(select(HandoffEvent).where(HandoffEvent.handoff_id == h.id)
@@ -521,6 +524,9 @@ class HandoffService:
                 fresh = s.get(Handoff, h.id)
                 assert fresh is not None
                 s.refresh(fresh)
+                # The human part ends here; later messages belong to the bot (or a next handoff).
+                last_seq = s.scalar(select(Conversation.last_seq).where(Conversation.id == fresh.conversation_id))
+                fresh.transcript = {**(fresh.transcript or {}), "end_seq": int(last_seq or 0)}
                 self._event(s, fresh, outcome, agent.id, tag=tag)
                 webhooks.enqueue(s, self.policy, outcome, {"handoff": fresh.summary()})
                 return fresh

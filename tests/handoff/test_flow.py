@@ -88,7 +88,10 @@ def test_full_agent_cycle(env: Env) -> None:
         kinds = [e.kind for e in s.scalars(select(HandoffEvent).where(HandoffEvent.handoff_id == hid))]
     # Rasa is down in this test: the failed resume is recorded, not lost.
     assert kinds == ["created", "claimed", "resolved", "rasa_resume_failed"]
+    # After the resolution the conversation is the bot's again: not part of this handoff's transcript.
+    env.client.post("/api/chat/messages", json={"token": token, "text": "valeu, tchau", "client_message_id": "m2"})
     text = ana.get(f"/api/handoff/handoffs/{hid}/transcript", params={"format": "text"}).text
+    assert "valeu, tchau" not in text
     assert "Customer: quero falar com um atendente" in text and "Ana (agent): Oi, sou a Ana" in text
     assert "cliente pediu 2a via" in text and "Resolution: resolvido ok" in text
     record = ana.get(f"/api/handoff/handoffs/{hid}/transcript").json()
