@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import services_client
+from bot.actions.escalation import escalation_followup, should_escalate_after_fallback
 from bot.actions.language import conversation_language, pick
 
 SNIPPET_CHARS = 420
@@ -119,7 +120,7 @@ class ActionFallback(Action):
                 buttons=[{"title": pick(lang, "Sim, ajudou", "Yes, it helped"), "payload": "/affirm"},
                          {"title": pick(lang, "Não ajudou", "No, it didn't"), "payload": "/deny"}],
                 json_message={"kb": {"asked": "helped", "article_id": hit.article_id, "url": hit.url,
-                                     "title": hit.title, "score": hit.score}},
+                                     "title": hit.title, "score": hit.score, "category": hit.category}},
             )
             dispatcher.utter_message(text=pick(lang, "Isso respondeu sua dúvida?", "Did this answer your question?"))
             return []
@@ -145,13 +146,8 @@ class ActionFallback(Action):
 
 
 def _escalation_decision(tracker: Tracker) -> bool:
-    """Ask the handoff policy whether repeated fallbacks warrant a person (absent module: never)."""
-    try:
-        from bot.actions import escalation
-    except ImportError:
-        return False
-    decide = getattr(escalation, "should_escalate_after_fallback", None)
-    return bool(decide(tracker)) if decide else False
+    """Ask the handoff policy whether repeated fallbacks or "didn't help" answers warrant a person."""
+    return should_escalate_after_fallback(tracker)
 
 
 class ActionKbFeedback(Action):
@@ -196,6 +192,9 @@ class ActionAnswerTopic(Action):
         return "action_answer_topic"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        handover = escalation_followup(tracker)  # frustration or an always-human topic: a person, not an answer
+        if handover:
+            return handover
         lang = conversation_language(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         response = f"utter_answer_{intent}"
@@ -209,7 +208,7 @@ class ActionAnswerTopic(Action):
             dispatcher.utter_message(
                 text=f"{pick(lang, 'Mais detalhes', 'More details')}: {answer.hit.title} — {answer.hit.url}",
                 json_message={"kb": {"article_id": answer.hit.article_id, "url": answer.hit.url,
-                                     "title": answer.hit.title, "intent": intent}},
+                                     "title": answer.hit.title, "intent": intent, "category": answer.hit.category}},
             )
         elif response not in (domain.get("responses") or {}):
             return [FollowupAction("action_fallback")]
