@@ -332,3 +332,37 @@ def test_widget_script_weight_is_small(live_app: LiveApp) -> None:
         total_raw += len(body)
         total_gz += len(gzip.compress(body, 9))
     assert total_raw < 50_000 and total_gz < 15_000
+
+
+def test_widget_embedded_on_another_site(live_app: LiveApp, context: Any, tmp_path: Any) -> None:
+    """One script tag on a foreign origin: styles, WebSocket and the contact form (CORS) all work.
+
+    The partner page is served by a plain HTTP server on another port (another origin than the app's);
+    both are on loopback, so Chromium's local-network rules do not interfere.
+    """
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><title>Partner shop</title></head><body><h1>Partner shop</h1>'
+        f'<script src="{live_app.url}/static/chat/widget.js" defer></script></body></html>', encoding="utf-8")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    partner = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=partner.serve_forever, daemon=True).start()
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{partner.server_address[1]}/index.html")
+        widget = Widget(page).open()
+        assert widget.input.get_attribute("placeholder") == "Type your message…"  # follows <html lang="en">
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#lumo-chat').shadowRoot"
+                             ".querySelector('.launcher')).position") == "fixed"
+        widget.send("hello, anyone there?")
+        form = page.locator("#lumo-chat form.contact")
+        form.wait_for(timeout=20_000)
+        form.locator("input[name=phone]").fill("+55 11 98765-4321")
+        form.locator("button[type=submit]").click()
+        page.locator("#lumo-chat .notice.kind-contact_saved").wait_for()
+        assert "Thank you" in page.locator("#lumo-chat .notice.kind-contact_saved").inner_text()
+    finally:
+        partner.shutdown()
