@@ -122,8 +122,11 @@ class HandoffService:
         return [e for e in events if isinstance(e, dict)]
 
     async def resume_bot(self, conversation_id: str, attempts: int = 4) -> bool:
-        """Append ``resume`` and ``handoff_happened=true`` to Rasa's tracker, so the bot answers again."""
-        events = [{"event": "resume"}, {"event": "slot", "name": "handoff_happened", "value": True}]
+        """Append ``resume``, ``handoff_happened=true`` and ``action_listen`` to Rasa's tracker: the bot answers again."""
+        # action_listen: the pause cut Rasa's turn short before it listened; without it the next message follows
+        # action_request_human instead of action_listen and no rule matches it.
+        events = [{"event": "resume"}, {"event": "slot", "name": "handoff_happened", "value": True},
+                  {"event": "action", "name": "action_listen"}]
         for attempt in range(attempts):
             try:
                 response = await self.http.post(

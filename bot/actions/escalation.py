@@ -316,12 +316,9 @@ class ActionRequestHuman(Action):
         if not result.ok or not body.get("bot_text"):
             log.warning("escalation failed for %s: %s %s", tracker.sender_id, result.status, str(result.body)[:300])
             dispatcher.utter_message(text=policy.message(f"intro.{decision.reason}", language) + " "
-                                     + policy.message("unavailable", language),
-                                     json_message={"handoff": {"status": "failed", "reason": decision.reason}})
+                                     + policy.message("unavailable", language))
             return []
-        dispatcher.utter_message(text=str(body["bot_text"]),
-                                 json_message={"handoff": {"status": body.get("status"), "reason": decision.reason,
-                                                           "team": body.get("team"),
-                                                           "handoff_id": body.get("handoff_id")}})
+        # Text only: the REST channel would deliver custom JSON as a separate, empty message.
+        dispatcher.utter_message(text=str(body["bot_text"]))
         # The gateway stops calling Rasa while a person handles the chat; pausing also keeps Rasa itself quiet.
         return [ConversationPaused()]
