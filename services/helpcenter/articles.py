@@ -40,7 +40,8 @@ def fold(text: str) -> str:
 def _plain(markdown: str) -> str:
     """Markdown without its markup, for search and snippets."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"[#*_`>|]+", " ", text)
+    text = re.sub(r"[*_`]+", "", text)  # emphasis markers vanish ("**5.2**:" → "5.2:")
+    text = re.sub(r"^\s*(?:#+|>|[-+]|\d+\.)\s+|[|]", " ", text, flags=re.MULTILINE)
     return " ".join(text.split())
 
 

@@ -162,3 +162,10 @@ def test_related_articles_share_tags_first(tmp_path: Path) -> None:
     store = ArticleStore(tmp_path, check_seconds=0)
     related = [a.id for a in store.related(store.get("pt", "rastrear"))]
     assert related == ["atrasado", "cancelar", "aaa-pix"]
+
+
+def test_snippets_are_plain_text(tmp_path: Path) -> None:
+    write_article(tmp_path, "pt", "app", "Atualizar o app",
+                  "A versão mínima é a **5.2**: atualize [pela loja](/help/pt/x).\n\n## Passos\n\n1. Abra\n- Toque")
+    article = ArticleStore(tmp_path, check_seconds=0).get("pt", "app")
+    assert article.summary() == "A versão mínima é a 5.2: atualize pela loja. Passos Abra Toque"
