@@ -366,3 +366,26 @@ def test_widget_embedded_on_another_site(live_app: LiveApp, context: Any, tmp_pa
         assert "Thank you" in page.locator("#lumo-chat .notice.kind-contact_saved").inner_text()
     finally:
         partner.shutdown()
+
+
+def test_unread_badge_while_the_panel_is_closed(live_app: LiveApp, context: Any) -> None:
+    page = context.new_page()
+    page.goto(live_app.url + "/")
+    widget = Widget(page).open()
+    widget.send("vou fechar o chat, me avisa")
+    widget.wait_all_sent()
+    page.locator("#lumo-chat .close").click()
+    widget.panel.wait_for(state="hidden")
+    cid = conversation_id(live_app, page)
+
+    async def agent_says(app: Any) -> None:
+        await app.state.chat.post_agent_message(cid, "Oi! Já vi seu pedido.", "Caio")
+
+    live_app.call(agent_says)
+    badge = page.locator("#lumo-chat .badge")
+    badge.wait_for()
+    assert badge.inner_text() == "1"
+    assert "1 mensagem(ns) nova(s)" in widget.launcher.get_attribute("aria-label")
+    widget.launcher.click()
+    badge.wait_for(state="hidden")
+    assert widget.messages("agent").last.locator(".body").inner_text() == "Oi! Já vi seu pedido."

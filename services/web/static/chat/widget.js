@@ -16,7 +16,7 @@
 
   var T = {
     pt: {
-      open: "Abrir chat de atendimento", close: "Fechar chat", title: "Lumo Atendimento",
+      open: "Abrir chat de atendimento", close: "Fechar chat", unread: "{n} mensagem(ns) nova(s)", title: "Lumo Atendimento",
       bot: "Assistente virtual", agent: "Atendente", queued: "Aguardando um atendente", closed: "Conversa encerrada",
       online: "Online", connecting: "Conectando…", offline: "Sem conexão. Suas mensagens serão enviadas quando a conexão voltar.",
       reconnecting: "Reconectando…", placeholder: "Escreva sua mensagem…",
@@ -32,7 +32,7 @@
       newLink: "(abre em nova aba)", error: "Não foi possível enviar agora. Tente de novo.", agentLabel: "atendente"
     },
     en: {
-      open: "Open support chat", close: "Close chat", title: "Lumo Support",
+      open: "Open support chat", close: "Close chat", unread: "{n} new message(s)", title: "Lumo Support",
       bot: "Virtual assistant", agent: "Agent", queued: "Waiting for an agent", closed: "Conversation closed",
       online: "Online", connecting: "Connecting…", offline: "You are offline. Your messages will be sent when the connection is back.",
       reconnecting: "Reconnecting…", placeholder: "Type your message…",
@@ -180,7 +180,7 @@
 
   function applyLabels() {
     host.setAttribute("lang", S.lang === "en" ? "en" : "pt-BR");
-    launcher.setAttribute("aria-label", S.open ? tr("close") : tr("open"));
+    launcher.setAttribute("aria-label", S.open ? tr("close") : tr("open") + (S.unread ? " — " + tr("unread", { n: S.unread }) : ""));
     closeBtn.setAttribute("aria-label", tr("close"));
     titleEl.textContent = tr("title");
     logEl.setAttribute("aria-label", tr("log"));
@@ -290,7 +290,9 @@
     if (!node.parentNode) logEl.appendChild(node);
     if (m.role === "customer") spendReplies();
     if (m.role === "bot" || m.role === "agent") typing(null);
-    if (!S.open && m.role !== "customer" && S.live) { S.unread++; badge.textContent = String(S.unread); badge.hidden = false; }
+    if (!S.open && m.role !== "customer" && S.live) {
+      S.unread++; badge.textContent = String(S.unread); badge.hidden = false; applyLabels();
+    }
     scrollDown();
   }
 
