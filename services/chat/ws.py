@@ -30,6 +30,8 @@ router = APIRouter()
 # A frame is JSON around a message of at most max_message_chars (escaped characters can take 6 bytes each).
 FRAME_LIMIT_FACTOR = 6
 FRAME_OVERHEAD = 2048
+# A socket that never says hello is not a widget; do not hold a connection open for it.
+HELLO_TIMEOUT_SECONDS = 20.0
 
 
 class ChatSocket:
@@ -143,7 +145,12 @@ class ChatSocket:
         await self.ws.accept()
         pump: asyncio.Task[None] | None = None
         try:
-            await self.handshake()
+            try:
+                await asyncio.wait_for(self.handshake(), HELLO_TIMEOUT_SECONDS)
+            except TimeoutError:
+                await self.error("bad_frame", "no hello frame received; closing")
+                await self.ws.close(code=1008)
+                return
             assert self.conversation_id is not None
             async with self.chat.hub.subscribe(conversation_channel(self.conversation_id)) as subscription:
                 # Subscribed first, then history: nothing falls in between (the widget drops repeated seqs).

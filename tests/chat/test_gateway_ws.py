@@ -101,3 +101,18 @@ def test_live_events_reach_every_socket_of_the_conversation(client: TestClient) 
         tab1.send_json({"type": "typing", "on": True})
         typing = receive_until(tab2, "typing")
         assert typing["role"] in {"customer", "bot"}
+
+
+def test_a_socket_that_never_says_hello_is_closed(client: TestClient, monkeypatch: Any) -> None:
+    import pytest
+    from starlette.websockets import WebSocketDisconnect
+
+    import services.chat.ws as ws_module
+
+    monkeypatch.setattr(ws_module, "HELLO_TIMEOUT_SECONDS", 0.3)
+    with client.websocket_connect("/ws/chat") as ws:
+        error = ws.receive_json()
+        assert error["type"] == "error" and "hello" in error["message"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1008

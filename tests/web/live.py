@@ -32,8 +32,11 @@ def free_port() -> int:
 class LiveApp:
     """One services app on ``url``; ``call(coro_fn)`` runs ``await coro_fn(app)`` on the server's loop."""
 
-    def __init__(self, data_dir: Path, rasa_url: str | None = None) -> None:
+    def __init__(self, data_dir: Path, rasa_url: str | None = None, database_url: str | None = None,
+                 redis_url: str = "") -> None:
         self.data_dir = data_dir
+        self.database_url = database_url or f"sqlite:///{data_dir / 'services.db'}"
+        self.redis_url = redis_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.rasa_url = rasa_url or f"http://127.0.0.1:{free_port()}"
@@ -43,9 +46,9 @@ class LiveApp:
         self.app: Any = None
 
     def start(self, timeout: float = 30) -> LiveApp:
-        settings = load_settings(database_url=f"sqlite:///{self.data_dir / 'services.db'}", data_dir=self.data_dir,
+        settings = load_settings(database_url=self.database_url, data_dir=self.data_dir,
                                  rasa_url=self.rasa_url, rasa_timeout_seconds=3.0, public_url=self.url,
-                                 secret_key="browser-tests-secret", redis_url="")
+                                 secret_key="browser-tests-secret", redis_url=self.redis_url)
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                 ws_ping_interval=20, ws_ping_timeout=20)
