@@ -94,6 +94,10 @@ class ChatSocket:
         cid = self.tokens.verify(frame.get("token"))
         conv = await self.chat.get_conversation(cid) if cid else None
         fresh = conv is None or conv.mode == "closed"
+        notice = None
+        if fresh and frame.get("token"):
+            # The customer had a conversation; say why this one is new instead of silently emptying the view.
+            notice = t("closed" if conv is not None else "bad_token", conv.language if conv else self.language)
         if fresh:
             conv = await self.chat.create_conversation(self.language)
         assert conv is not None
@@ -102,7 +106,7 @@ class ChatSocket:
         after = frame.get("after_seq")
         self.after_seq = after if isinstance(after, int) and after >= 0 and not fresh else 0
         self.hello = {"type": "welcome", "token": self.tokens.issue(conv.id), "conversation": conv.to_dict(),
-                      "resumed": not fresh,
+                      "resumed": not fresh, "notice": notice,
                       "limits": {"max_message_chars": self.chat.config.max_message_chars,
                                  "rate_limit_per_minute": self.chat.config.rate_limit_per_minute}}
 

@@ -116,3 +116,20 @@ def test_a_socket_that_never_says_hello_is_closed(client: TestClient, monkeypatc
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 1008
+
+
+def test_expired_token_or_closed_conversation_starts_anew_with_a_notice(client: TestClient) -> None:
+    token = open_session(client, "en")
+    with client.websocket_connect("/ws/chat") as ws:
+        welcome, _ = hello(ws, token[:-3] + "xyz", "en")
+        assert welcome["resumed"] is False and "expired" in welcome["notice"]
+    chat = client.app.state.chat
+    cid = client.app.state.chat_tokens.verify(token)
+    client.portal.call(chat.set_mode, cid, "closed")
+    with client.websocket_connect("/ws/chat") as ws:
+        welcome, history = hello(ws, token, "en")
+        assert welcome["conversation"]["id"] != cid and "closed" in welcome["notice"]
+        assert history["messages"] == []
+    with client.websocket_connect("/ws/chat") as ws:
+        welcome, _ = hello(ws, None, "pt")
+        assert welcome["notice"] is None

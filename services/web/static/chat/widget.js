@@ -514,6 +514,7 @@
         if (ev.limits && ev.limits.max_message_chars) S.maxChars = ev.limits.max_message_chars;
         S.connected = true; S.everConnected = true; S.attempt = 0;
         showBanner(""); applyLabels(); startPing();
+        if (ev.notice) showAlert(ev.notice);
         break;
       case "history":
         (ev.messages || []).forEach(renderMessage);
