@@ -186,20 +186,21 @@ class ActionKbFeedback(Action):
 
 
 class ActionAnswerTopic(Action):
-    """Answers a service or support intent with its fixed answer plus the matching help-center article."""
+    """Adds the matching help-center article to a service/support answer (the rule sent the answer itself).
+
+    Rules run ``utter_answer_<intent>`` and then this action, so the fixed answer is visible in the training
+    data and this action only adds what needs a live search: the link to the best article.
+    """
 
     def name(self) -> str:
         return "action_answer_topic"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        handover = escalation_followup(tracker)  # frustration or an always-human topic: a person, not an answer
+        handover = escalation_followup(tracker)  # frustration or an always-human topic: a person too
         if handover:
             return handover
         lang = conversation_language(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        response = f"utter_answer_{intent}"
-        if response in (domain.get("responses") or {}):
-            dispatcher.utter_message(response=response)
         text = tracker.latest_message.get("text") or ""
         answer = search_kb(text, lang, k=3)
         if answer.hit:
@@ -210,6 +211,4 @@ class ActionAnswerTopic(Action):
                 json_message={"kb": {"article_id": answer.hit.article_id, "url": answer.hit.url,
                                      "title": answer.hit.title, "intent": intent, "category": answer.hit.category}},
             )
-        elif response not in (domain.get("responses") or {}):
-            return [FollowupAction("action_fallback")]
         return []

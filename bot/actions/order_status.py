@@ -56,6 +56,34 @@ class ValidateOrderStatusForm(FormValidationAction):
         return {"order_number": None}
 
 
+ASK_ORDER_NUMBER = (
+    ("Claro! Qual é o número do pedido? Ele tem 8 dígitos (ex.: 20481234) e aparece em Meus pedidos e no "
+     "e-mail de confirmação.",
+     "Sure! What's your order number? It has 8 digits (e.g. 20481234) and is in \"My orders\" and in the "
+     "confirmation e-mail."),
+    ("Me passa o número do pedido, por favor (8 dígitos, como 20481234). Ele está em Meus pedidos ou no e-mail "
+     "de confirmação.",
+     "Please send me the order number (8 digits, like 20481234). You'll find it in \"My orders\" or in the "
+     "confirmation e-mail."),
+)
+
+
+class ActionAskOrderNumber(Action):
+    """Asks for the order number; an action rather than a response so the wording can vary by language
+    and the first ask differs from a repeated one (after a malformed number)."""
+
+    def name(self) -> str:
+        return "action_ask_order_status_form_order_number"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        lang = conversation_language(tracker)
+        ask_texts = {text for variant in ASK_ORDER_NUMBER for text in variant}
+        asked_before = any(e.get("event") == "bot" and e.get("text") in ask_texts for e in tracker.events[-12:])
+        pt, en = ASK_ORDER_NUMBER[1 if asked_before else 0]
+        dispatcher.utter_message(text=pick(lang, pt, en))
+        return []
+
+
 STATUS_TEXT = {
     "payment_pending": ("aguardando a confirmação do pagamento", "waiting for payment confirmation"),
     "payment_approved": ("com pagamento aprovado e indo para separação", "paid and about to be picked"),
