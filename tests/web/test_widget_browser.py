@@ -113,6 +113,11 @@ def test_rasa_down_shows_a_notice_and_stores_contact_details(live_app: LiveApp, 
     assert "fora do ar" in notice.inner_text()
     form = notice.locator("form.contact")
     form.locator("input[name=name]").fill("Joana")
+    widget.send("alguem ai??")
+    page.locator("#lumo-chat .notice.kind-offline").nth(1).wait_for(timeout=20_000)
+    assert page.locator("#lumo-chat form.contact").count() == 1  # the form moved to the newest notice
+    form = page.locator("#lumo-chat .notice.kind-offline").nth(1).locator("form.contact")
+    assert form.locator("input[name=name]").input_value() == "Joana"
     form.locator("input[name=email]").fill("joana@example.com")
     form.locator("button[type=submit]").click()
     page.locator("#lumo-chat .notice.kind-contact_saved").wait_for()
@@ -121,7 +126,7 @@ def test_rasa_down_shows_a_notice_and_stores_contact_details(live_app: LiveApp, 
     with live_app.app.state.db.session() as s:
         rows = s.scalars(select(ContactRequest).where(ContactRequest.conversation_id == cid)).all()
         assert [(r.name, r.email) for r in rows] == [("Joana", "joana@example.com")]
-    assert [m.role for m in stored_messages(live_app, page)][:2] == ["customer", "system"]
+    assert [m.role for m in stored_messages(live_app, page)][:4] == ["customer", "system", "customer", "system"]
 
 
 def test_reload_shows_the_history(live_app: LiveApp, context: Any) -> None:

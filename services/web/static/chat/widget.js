@@ -330,7 +330,11 @@
     if (kind === "csat") node.appendChild(csatForm());
     if (kind === "csat_thanks") { logEl.querySelectorAll("form.csat").forEach(function (f) { f.remove(); }); }
     if (kind === "contact_saved") { S.contactDone = true; logEl.querySelectorAll(".contact").forEach(function (f) { f.remove(); }); }
-    if (kind === "offline" && p.contact_form && !S.contactDone) node.appendChild(contactForm());
+    if (kind === "offline" && p.contact_form && !S.contactDone) {
+      // One form at a time: a newer notice takes it over, keeping whatever was typed.
+      var old = logEl.querySelector("form.contact");
+      node.appendChild(old || contactForm());
+    }
     return node;
   }
 
