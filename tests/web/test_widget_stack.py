@@ -64,6 +64,7 @@ def test_chat_in_english_switches_the_interface(stack: Any, new_page: Any) -> No
     assert "Your order 20481234" in reply
     page.wait_for_function("() => window.LumoChat.state().lang === 'en'", timeout=20_000)
     assert widget.input.get_attribute("placeholder") == "Type your message…"
+    assert page.locator("#lumo-chat .msg.greeting .body").inner_text().startswith("Hi! I'm Lumo's virtual assistant")
 
 
 def test_services_restart_mid_conversation(stack: Any, new_page: Any) -> None:

@@ -186,6 +186,7 @@
     logEl.setAttribute("aria-label", tr("log"));
     input.setAttribute("placeholder", tr("placeholder"));
     inputLabel.textContent = tr("input");
+    if (S.greetingBody) S.greetingBody.textContent = tr("greeting");
     sendBtn.setAttribute("aria-label", tr("send"));
     updateStatus();
     updateCounter();
@@ -563,8 +564,8 @@
   }
   function greet() {
     var g = el("div", { class: "msg bot greeting", role: "article" });
-    var b = el("div", { class: "body" }); b.textContent = tr("greeting");
-    g.appendChild(b); logEl.appendChild(g);
+    S.greetingBody = el("div", { class: "body" }); S.greetingBody.textContent = tr("greeting");
+    g.appendChild(S.greetingBody); logEl.appendChild(g);
   }
   function resetView() {
     logEl.textContent = ""; S.nodes = {}; S.cmids = {}; S.lastSeq = 0; S.pending = {}; S.contactDone = false;
