@@ -8,6 +8,8 @@ const state = { me: null, teams: [], tags: [], selected: null, detail: null, ws:
 const REASONS = { customer_request: "Pediu atendente", repeated_fallback: "Bot falhou repetidamente",
                   always_human: "Assunto sempre humano", frustration: "Cliente frustrado",
                   unanswered_repeat: "Pergunta repetida sem resposta" };
+const STATUSES = { queued: "na fila", offline: "ticket offline", active: "em atendimento", resolved: "resolvido",
+                   handed_back: "devolvido ao assistente" };
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -163,12 +165,12 @@ function appendLive(message) {
 function renderDetails(detail) {
   const h = detail.handoff;
   $("chat-title").textContent = `Conversa #${h.id} · ${h.team}`;
-  const wait = h.status === "active" ? `com ${h.agent_name || "?"}` : h.status;
+  const wait = h.status === "active" ? `com ${h.agent_name || "?"}` : STATUSES[h.status] || h.status;
   $("chat-meta").textContent = `${REASONS[h.reason] || h.reason} · idioma ${h.language} · ${wait}`;
   const dl = $("details");
   dl.replaceChildren();
   const rows = [["Motivo", `${REASONS[h.reason] || h.reason} — ${h.reason_detail || ""}`], ["Equipe", h.team],
-                ["Prioridade", h.priority], ["Intenção", h.intent || "—"], ["Status", h.status],
+                ["Prioridade", h.priority], ["Intenção", h.intent || "—"], ["Status", STATUSES[h.status] || h.status],
                 ["Entrou na fila", h.queued_at ? new Date(h.queued_at).toLocaleString() : "—"]];
   const slots = (detail.transcript && detail.transcript.slots) || {};
   for (const [key, value] of Object.entries(slots)) if (value !== null) rows.push([key, value]);

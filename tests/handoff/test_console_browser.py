@@ -93,7 +93,7 @@ def test_agent_claims_and_chats_with_html_shown_as_text(app_proc: AppProcess) ->
         # Resolve with a tag from the keyboard-reachable form.
         page.select_option("#resolve-tag", "resolvido")
         page.click("#resolve-form button")
-        expect(page.locator("#chat-meta")).to_contain_text("resolved")
+        expect(page.locator("#chat-meta")).to_contain_text("resolvido")
         browser.close()
     history = http.get("/api/chat/history", params={"token": token}).json()["messages"]
     kinds = [m["payload"].get("kind") for m in history if m["role"] == "system"]
