@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.nlu import metrics
     from bench.nlu.data_io import read_csv
-    from bench.nlu.runner import predict_all
+    from bench.nlu.runner import predict_all, quiet_rasa_logs
 
+    quiet_rasa_logs()
     texts = [e.text for e in read_csv(args.texts)][: max(1, args.n)]
     _, latencies = predict_all(args.model, texts)
     load = os.getloadavg()

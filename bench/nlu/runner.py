@@ -27,6 +27,16 @@ def _progress(iterable: Any, total: int, desc: str) -> Any:
     return tqdm(iterable, total=total, desc=desc, unit="msg", file=sys.stderr, mininterval=5)
 
 
+def quiet_rasa_logs() -> None:
+    """Rasa logs every parsed message at debug level: keep warnings only, but keep its progress bars."""
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    os.environ["LOG_LEVEL"] = "INFO"  # Rasa's progress bars test this variable
+
+
 def train(config: dict[str, Any], examples: list[Example], workdir: Path) -> tuple[Path, float]:
     """Train with a fresh Rasa cache (so the time is a cold training) and return (model path, seconds)."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -86,12 +96,7 @@ def run(
     runs_dir: Path = RUNS_DIR,
 ) -> dict[str, Any]:
     """The whole benchmark: returns the JSON-ready report."""
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)
-    os.environ["LOG_LEVEL"] = "INFO"  # quiet loggers, but keep Rasa's progress bars (they test this variable)
+    quiet_rasa_logs()
     train_labels = {e.label for e in train_rows}
     workdir = runs_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     model_path, train_seconds = train(config, train_rows, workdir)
