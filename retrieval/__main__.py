@@ -46,6 +46,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from retrieval.service import create_search_state
 
+    if not args.query.strip() or len(args.query) > 500:
+        print("error: the query must have 1 to 500 characters", file=sys.stderr)
+        return 2
+    if not 1 <= args.k <= 20:
+        print("error: -k must be between 1 and 20", file=sys.stderr)
+        return 2
     state = create_search_state(_settings(args), build_if_missing=False)
     res = state.searcher.search(args.query, lang=args.lang, k=args.k)
     if args.json:
