@@ -104,3 +104,25 @@ def test_threshold_sweep_follows_the_fallback_classifier_rule() -> None:
     sweep = metrics.threshold_sweep(["a", "a", "oos", "oos"], top, "oos", [0.2, 0.4], 0.0)
     assert [row["oos_recall"] for row in sweep] == [0.0, 0.5]
     assert [row["in_scope_accuracy"] for row in sweep] == [1.0, 1.0]
+
+
+def test_hwu64_converter_and_oos_split(tmp_path: Path) -> None:
+    from bench.nlu import convert_hwu64, make_oos_split
+
+    src = tmp_path / "hwu64"
+    for split in ("train", "valid", "test"):
+        (src / split).mkdir(parents=True)
+        (src / split / "seq.in").write_text("wake me up at 7, please\nhow is the weather\n", encoding="utf-8")
+        (src / split / "label").write_text("alarm_set\nweather_query\n", encoding="utf-8")
+    assert convert_hwu64.main(["--src", str(src), "--out-dir", str(tmp_path / "csv")]) == 0
+    assert [(e.text, e.label) for e in read_csv(tmp_path / "csv" / "train.csv")] == [
+        ("wake me up at 7, please", "alarm_set"),
+        ("how is the weather", "weather_query"),
+    ]
+    assert make_oos_split.main(["--src", str(tmp_path / "csv"), "--out-dir", str(tmp_path / "oos"),
+                                "--holdout", "weather_"]) == 0
+    assert [e.label for e in read_csv(tmp_path / "oos" / "train.csv")] == ["alarm_set"]
+    assert [e.label for e in read_csv(tmp_path / "oos" / "test.csv")] == ["alarm_set", "oos"]
+    (src / "test" / "label").write_text("alarm_set\n", encoding="utf-8")
+    with pytest.raises(ValueError):
+        convert_hwu64.main(["--src", str(src), "--out-dir", str(tmp_path / "csv2")])
