@@ -34,7 +34,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     result, _ = ingest(settings, full=args.full, progress=not args.quiet)
     s = result.stats
     print(f"index {result.index_dir.name}: {s['articles']} articles, {s['passages']} passages, "
-          f"{s['passages_embedded']} embedded now (the rest reused), {s['articles_deleted']} deleted, "
+          f"{s['passages_embedded']} passage embeddings computed (unchanged articles reused theirs), "
+          f"{s['articles_deleted']} deleted, "
           f"{s['build_seconds']} s")
     for path, msg in result.warnings.items():
         print(f"warning: {path}: {msg}", file=sys.stderr)

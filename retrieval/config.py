@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "lexical": {"normalizer": "snowball", "stopwords": True, "title_weight": 2.0, "k1": 1.2, "b": 0.75},
     "fusion": {"method": "weighted", "normalization": "minmax", "dense_weight": 0.5,
                "dense_weight_by_encoder": {}, "rrf_k": 60, "candidates": 50},
-    "index": {"hnsw_above": 50000, "hnsw_m": 32, "ef_construction": 80, "ef_search": 96},
+    "index": {"hnsw_above": 20000, "hnsw_m": 32, "ef_construction": 80, "ef_search": 256},
     "answerable": {"threshold": 0.5, "calibration_file": "retrieval/calibration.json"},
     "language": {"default": "pt", "fallback": True},
     "keep_old_versions": 1,
