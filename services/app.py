@@ -17,6 +17,7 @@ from types import ModuleType
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from fastapi import FastAPI  # noqa: E402
+from fastapi.middleware.gzip import GZipMiddleware  # noqa: E402
 
 from services.db import Database, migrate  # noqa: E402
 from services.orders.api import router as orders_router  # noqa: E402
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 # Feature modules, in the order their routes are registered (the help center's catch-all pages come last).
 FEATURE_MODULES = (
     "services.kb_events.feature",
-    "retrieval.api",
+    "services.search_feature",
     "services.chat.feature",
     "handoff.feature",
     "services.helpcenter.feature",
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Chat gateway, help center, knowledge-base search, human handoff and the demo order backend.",
         lifespan=lifespan,
     )
+    # Pages, the widget script and JSON answers compress well; customers on phones feel the difference.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.state.settings = settings
     app.state.db = Database(settings.database_url)
 

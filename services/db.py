@@ -78,8 +78,27 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return config
 
 
-def migrate(url: str) -> None:
-    """Upgrade every migration branch to its head (idempotent)."""
-    from alembic import command
+MIGRATION_LOCK_KEY = 7_340_021  # any constant: PostgreSQL advisory lock taken while migrating
 
-    command.upgrade(alembic_config(url), "heads")
+
+def migrate(url: str) -> None:
+    """Upgrade every migration branch to its head (idempotent).
+
+    Several app processes may start at once against one PostgreSQL database; a transaction-scoped advisory
+    lock makes them migrate one after the other instead of racing to create the same tables.
+    """
+    from alembic import command
+    from sqlalchemy import pool, text
+
+    config = alembic_config(url)
+    if url.startswith("sqlite"):
+        command.upgrade(config, "heads")
+        return
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            config.attributes["connection"] = connection
+            command.upgrade(config, "heads")
+    finally:
+        engine.dispose()

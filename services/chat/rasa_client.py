@@ -34,6 +34,23 @@ def reply_to_message_fields(reply: dict[str, Any]) -> tuple[str, dict[str, Any]]
     return text, payload
 
 
+def merge_custom_replies(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fold custom-data-only replies into the reply before them.
+
+    Why: an action that sends text with ``json_message`` reaches the REST channel as two replies, the text and
+    a bare ``{"custom": ...}``; shown separately the second is an empty bubble, while the widget needs the
+    custom data (knowledge-base article, "did this help?") on the text it belongs to.
+    """
+    merged: list[dict[str, Any]] = []
+    for reply in replies:
+        custom_only = "custom" in reply and not any(reply.get(k) for k in ("text", "buttons", "image", "attachment"))
+        if custom_only and merged and "custom" not in merged[-1]:
+            merged[-1] = {**merged[-1], "custom": reply["custom"]}
+        elif not custom_only or merged:
+            merged.append(reply)
+    return merged
+
+
 class RasaClient:
     """Talks to one Rasa server; one ``httpx.AsyncClient`` per app process (connection reuse)."""
 
@@ -61,7 +78,7 @@ class RasaClient:
             raise RasaUnavailable(f"{type(error).__name__}: {error}") from error
         if not isinstance(replies, list):
             raise RasaUnavailable(f"unexpected reply from Rasa: {str(replies)[:200]}")
-        return [r for r in replies if isinstance(r, dict)]
+        return merge_custom_replies([r for r in replies if isinstance(r, dict)])
 
     async def language_slot(self, sender: str) -> str | None:
         """The tracker's ``language`` slot (best effort: ``None`` when the HTTP API is off or slow)."""

@@ -25,6 +25,12 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    shared = context.config.attributes.get("connection")
+    if shared is not None:  # services.db.migrate holds an advisory lock on this connection
+        context.configure(connection=shared, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
     url = context.config.get_main_option("sqlalchemy.url")
     connectable = make_engine(url) if url.startswith("sqlite") else None
     if connectable is None:

@@ -217,8 +217,6 @@ def test_repeated_fallback_end_to_end(handoff_stack: Any, lang: str, texts: list
     assert any(m["text"].startswith(intro) for m in replies), replies
 
 
-@pytest.mark.xfail(strict=True, reason="needs the rule `complain → action_request_human` in bot/data/rules.yml "
-                                       "(today: utter_complain_sorry); remove this marker when it lands")
 def test_complaint_escalates_end_to_end(handoff_stack: Any) -> None:
     chat = Chat(handoff_stack, "pt")
     chat.say("vcs sao uns incompetentes, pessimo atendimento")
