@@ -2,7 +2,8 @@
 
   python -m bench.nlu.convert_hwu64 --src /work/shared/datasets/hwu64 --out-dir .cache/bench/hwu64
 
-Writes train.csv, valid.csv and test.csv (header `text,intent`) for the splits that exist.
+Writes train.csv, valid.csv, test.csv, train_5.csv and train_10.csv (5-/10-shot subsets; header
+`text,intent`) for the splits that exist.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import csv
 import sys
 from pathlib import Path
 
-SPLITS = ("train", "valid", "test")
+SPLITS = ("train", "valid", "test", "train_5", "train_10")
 
 
 def convert_split(split_dir: Path, out_csv: Path) -> int:
