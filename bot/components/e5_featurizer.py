@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections import OrderedDict
 from typing import Any
@@ -31,6 +32,21 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 MAX_CHARS = 2000  # e5 truncates at 512 tokens anyway; longer input only wastes time
+# Optional (`mask_identifiers`): order numbers, CPFs and e-mails are split into arbitrary sub-word pieces
+# that differ for every value; masking gives the embedding one fixed stand-in per kind (entity extractors
+# still read the original text). Measured neutral on the bot's data (94.26% vs 94.42% in-scope accuracy,
+# docs/benchmarks.md), so it is off by default.
+_MASKS = (
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "email@exemplo.com"),
+    (re.compile(r"(?<!\w)(?:#|PED-|ped-)?\d(?:[\d.\- ]{4,}\d)(?!\w)"), "12345678"),
+)
+
+
+def mask_identifiers(text: str) -> str:
+    """Replace e-mails and long digit runs (order numbers, CPF, phones) by fixed stand-ins."""
+    for pattern, stand_in in _MASKS:
+        text = pattern.sub(stand_in, text)
+    return text
 
 
 class E5Encoder:
@@ -63,6 +79,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
             "cache_size": 2048,
             "num_threads": None,
             "show_progress": True,
+            "mask_identifiers": False,
         }
 
     @staticmethod
@@ -130,7 +147,10 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         targets = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
         if not targets:
             return
-        vectors = self.embed([m.get(TEXT)[:MAX_CHARS] for m in targets])
+        texts = [m.get(TEXT)[:MAX_CHARS] for m in targets]
+        if self._config["mask_identifiers"]:
+            texts = [mask_identifiers(t) for t in texts]
+        vectors = self.embed(texts)
         for message, vector in zip(targets, vectors, strict=True):
             # sequence=None: only the sentence feature (1, dim) is added
             self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)

@@ -72,7 +72,7 @@ CONFIG: dict[str, Any] = {
     "assistant_id": "test-components",
     "pipeline": [
         {"name": "WhitespaceTokenizer"},
-        {"name": "bot.components.e5_featurizer.E5SentenceFeaturizer", "show_progress": False},
+        {"name": "bot.components.e5_featurizer.E5SentenceFeaturizer", "show_progress": False, "mask_identifiers": True},
         {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4},
         {"name": "bot.components.logreg_intent_classifier.LogRegIntentClassifier", "use_sparse": True},
         {"name": "RegexEntityExtractor", "use_lookup_tables": True, "use_regexes": True},
@@ -195,3 +195,25 @@ def test_temperature_scaling_softens_overconfident_logits() -> None:
     temperature = fit_temperature(overconfident, y)
     assert temperature > 5
     assert softmax(overconfident / temperature).max(axis=1).mean() < 0.9
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("cade meu pedido 20481234", "cade meu pedido 12345678"),
+        ("pedido #20481235 e PED-30577812", "pedido 12345678 e 12345678"),
+        ("meu cpf 123.456.789-09", "meu cpf 12345678"),
+        ("meu email eh joao.silva@gmail.com", "meu email eh email@exemplo.com"),
+        ("tenho 2 fones e um iphone 13", "tenho 2 fones e um iphone 13"),
+    ],
+)
+def test_identifiers_are_masked_before_embedding(text: str, masked: str) -> None:
+    from bot.components.e5_featurizer import mask_identifiers
+
+    assert mask_identifiers(text) == masked
+
+
+def test_entities_come_from_the_original_text_not_the_masked_one(agent: Any) -> None:
+    result = parse(agent, "status do pedido 30577812")
+    assert result["intent"]["name"] == "order_status"
+    assert entity(result, "order_number") == ["30577812"]
