@@ -9,12 +9,12 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test envs train lint bench-nlu bench-nlu-baseline bench-retrieval
+.PHONY: help run test envs train index lint bench-nlu bench-nlu-baseline bench-retrieval
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
-run: envs train ## build what is missing, then start Rasa, the action server and the services app
+run: envs train index ## build what is missing, then start Rasa, the action server and the services app
 	$(SVC_PY) -m scripts.run_all
 
 test: ## build what is missing, then run the whole test suite
@@ -25,6 +25,9 @@ envs: ## create .venv/rasa (Python 3.10) and .venv/services (Python 3.11) from r
 
 train: envs ## train the Rasa model unless one with the same data fingerprint is cached
 	$(RASA_PY) -m scripts.train_model
+
+index: envs ## (re)build the knowledge-base search index from kb_articles/ (only changed articles are embedded)
+	$(SVC_PY) -m retrieval ingest
 
 lint: envs ## ruff over the whole tree
 	$(SVC_PY) -m ruff check .

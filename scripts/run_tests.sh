@@ -9,6 +9,7 @@ export PYTHONPATH="$PWD" OMP_WAIT_POLICY=PASSIVE HF_HUB_OFFLINE=1 TRANSFORMERS_O
 
 WITH_BROWSER=1 bash scripts/ensure_envs.sh || exit 1
 .venv/rasa/bin/python -m scripts.train_model || { echo "error: training the Rasa model failed" >&2; exit 1; }
+.venv/services/bin/python -m retrieval ingest || { echo "error: building the knowledge-base index failed" >&2; exit 1; }
 
 status=0
 echo "==> tests/bot (Rasa environment, Python 3.10)"

@@ -185,6 +185,7 @@ class Stack:
         if self.production:
             env["APP_ENV"] = "production"
             # Rasa's production endpoints read these; local defaults match the servers on a developer machine.
+            env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{self.ports.actions}/webhook")
             for key, default in (("RASA_DB_HOST", "127.0.0.1"), ("RASA_DB_PORT", "5432"), ("RASA_DB_USER", "postgres"),
                                  ("RASA_DB_PASSWORD", ""), ("RASA_DB_NAME", "lumo_rasa"),
                                  ("RASA_REDIS_HOST", "127.0.0.1"), ("RASA_REDIS_PORT", "6379")):

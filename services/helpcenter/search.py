@@ -56,9 +56,17 @@ def text_search(store: ArticleStore, query: str, lang: str, limit: int = 10) -> 
     return hits[:limit]
 
 
+# Calibrated probability below which the nearest articles are unrelated to the query (measured on the real
+# help center: nonsense and off-topic questions score about 0.01, a bare keyword like "battery" 0.07). The
+# bot needs the stricter ``answerable`` verdict; a search page may show loosely related articles.
+MIN_PROBABILITY = 0.04
+
+
 def retrieval_search(state: Any, store: ArticleStore, query: str, lang: str, limit: int = 10) -> list[SearchHit]:
     """Hybrid search through ``app.state.search``; one hit per article, in the page's language only."""
     result = state.searcher.search(query, lang=lang, k=limit)
+    if result.probability < MIN_PROBABILITY:
+        return []
     hits: list[SearchHit] = []
     seen: set[str] = set()
     for hit in result.hits:
