@@ -53,6 +53,11 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     url = stack.services_url
+    accounts = None
+    if not args.production:
+        from scripts.demo_accounts import ensure_demo_accounts
+
+        accounts = ensure_demo_accounts(f"sqlite:///{stack.data_dir / 'services.db'}", stack.data_dir)
     print(f"""
   Lumo support assistant is running.
 
@@ -65,6 +70,8 @@ def main() -> int:
   Chat from a terminal:  curl -s {stack.rasa_url}/webhooks/rest/webhook -d '{{"sender":"me","message":"oi, cade meu pedido?"}}'
   Press Ctrl-C to stop everything.
 """, flush=True)
+    if accounts:
+        print("  " + accounts, flush=True)
     exit_code = 0
     while not stopping:
         dead = stack.first_exited()
