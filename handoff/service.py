@@ -213,9 +213,9 @@ class HandoffService:
         """Create (or return the open) handoff of a conversation, then tell the customer what happens next."""
         if req.reason not in REASONS:
             raise HandoffError(f"reason must be one of {', '.join(REASONS)}", 422)
-        conv = await self.chat.get_conversation(req.conversation_id)
-        if conv is None:
-            raise HandoffError("unknown conversation", 404)
+        if not req.conversation_id or len(req.conversation_id) > 64:
+            raise HandoffError("conversation_id must have 1 to 64 characters", 422)
+        conv = await self.chat.adopt_conversation(req.conversation_id, req.language)
         language = req.language if req.language in ("pt", "en") else conv.language
         existing = await asyncio.to_thread(self._open_handoff, req.conversation_id)
         if existing is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_MESSAGE_CHARS = 5000
-MAX_SENDER_CHARS = 128
+MAX_SENDER_CHARS = 64  # the conversation id column of the services app
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@+=-]+$")
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 

@@ -91,6 +91,30 @@ class ChatService:
 
         return await asyncio.to_thread(work)
 
+    async def adopt_conversation(self, conversation_id: str, language: str | None = None) -> Conversation:
+        """Get, or register under its existing id, a conversation that began outside the widget.
+
+        Why: Rasa also serves other channels (its REST API, ``rasa shell``, a partner's integration); when such
+        a conversation is escalated, handoff needs it here to queue it and keep the agent's messages.
+        """
+        lang = language if language in self.config.languages else self.config.default_language
+
+        def work() -> Conversation:
+            with self.db.session() as s:
+                conv = s.get(Conversation, conversation_id)
+                if conv is None:
+                    conv = Conversation(id=conversation_id, language=lang, mode="bot", last_seq=0)
+                    s.add(conv)
+                    s.flush()
+                return conv
+
+        try:
+            return await asyncio.to_thread(work)
+        except IntegrityError:  # created concurrently by another request: read it back
+            conv = await self.get_conversation(conversation_id)
+            assert conv is not None
+            return conv
+
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         def work() -> Conversation | None:
             with self.db.session() as s:

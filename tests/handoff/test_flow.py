@@ -116,3 +116,13 @@ def test_transfer_to_other_team_and_hand_back(env: Env) -> None:
     assert mode(env, cid) == "bot"
     with env.app.state.db.session() as s:
         assert s.get(Handoff, hid).status == "handed_back"
+
+
+def test_conversation_from_another_rasa_channel_is_adopted_on_escalation(env: Env) -> None:
+    """A chat that began on Rasa's REST API (not the widget) still reaches an agent, under its own id."""
+    env.agent("ana@lumo.test", "Ana", ["atendimento"])
+    r = env.escalate("rest-api-customer-42", "customer_request", language="en")
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "queued" and "queue" in r.json()["bot_text"].lower()
+    assert mode(env, "rest-api-customer-42") == "queued"
+    assert env.escalate("x" * 65).status_code == 422
