@@ -37,15 +37,26 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 # Informal markers lingua gets wrong (or is unsure about) on one- or two-word messages.
 PT_MARKERS = frozenset(
-    "vc vcs voce pq blz obg obgd obrigado obrigada vlw oi ola nao sim pfv pf tb tbm td ta eh "
-    "cade meu minha quero preciso ajuda pedido entrega".split()
+    [
+        "vc", "vcs", "voce", "pq", "blz", "obg", "obgd", "obrigado", "obrigada", "vlw", "oi", "ola", "nao",
+        "sim", "pfv", "pf", "tb", "tbm", "td", "ta", "eh", "cade", "meu", "minha", "quero", "preciso",
+        "ajuda", "pedido", "entrega",
+    ]
 )
-EN_MARKERS = frozenset("hi hey thx thanks thank pls please yes u hello my order want need help".split())
+EN_MARKERS = frozenset(
+    [
+        "hi", "hey", "thx", "thanks", "thank", "pls", "please", "yes", "u", "hello", "my", "order", "want",
+        "need", "help",
+    ]
+)
 # Words that say nothing about the language: product and brand names, acknowledgements, channels.
 NEUTRAL = frozenset(
-    "ok okay okk lumo watch buds cam plug speaker app iphone samsung galaxy xiaomi motorola "
-    "notebook tablet smart tv pix cpf cnpj email e-mail whatsapp wifi wi-fi bluetooth haha kkk kkkk rs "
-    "lol hmm uhum".split()
+    [
+        "ok", "okay", "okk", "lumo", "watch", "buds", "cam", "plug", "speaker", "app", "iphone", "samsung",
+        "galaxy", "xiaomi", "motorola", "notebook", "tablet", "smart", "tv", "pix", "cpf", "cnpj", "email",
+        "e-mail", "whatsapp", "wifi", "wi-fi", "bluetooth", "haha", "kkk", "kkkk", "rs", "lol", "hmm",
+        "uhum",
+    ]
 )
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
 _PT_ACCENTS = re.compile(r"[ãõçáàâéêíóôú]")
