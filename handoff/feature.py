@@ -45,7 +45,7 @@ async def on_startup(app: FastAPI) -> None:
     policy = load_policy()
     settings = app.state.settings
     service = HandoffService(app.state.db, app.state.chat, app.state.hub, policy, settings.rasa_url,
-                             min(settings.rasa_timeout_seconds, 10.0))
+                             min(settings.rasa_timeout_seconds, 10.0), rasa_token=settings.rasa_token)
     app.state.handoff = service
     app.state.handoff_throttle = LoginThrottle(int(policy.section("agents").get("max_failed_logins", 5)))
     service.webhooks.start()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -76,7 +75,7 @@ class HandoffService:
     """The handoff workflow; one per app process, all state in the database."""
 
     def __init__(self, db: Database, chat: ChatService, hub: Hub, policy: Policy, rasa_url: str,
-                 rasa_timeout: float = 10.0, router: Router | None = None) -> None:
+                 rasa_timeout: float = 10.0, router: Router | None = None, rasa_token: str = "") -> None:
         self.db = db
         self.chat = chat
         self.hub = hub
@@ -84,7 +83,7 @@ class HandoffService:
         self.router = router or Router(policy)
         self.hours = BusinessHours(policy)
         self.rasa_url = rasa_url.rstrip("/")
-        self.rasa_token = os.environ.get("RASA_TOKEN", "")
+        self.rasa_token = rasa_token
         self.http = httpx.AsyncClient(timeout=rasa_timeout)
         self.webhooks = webhooks.WebhookWorker(db, policy)
         queue = policy.section("queue")

@@ -36,7 +36,8 @@ async def on_startup(app: FastAPI) -> None:
     config = load_chat_config()
     hub = Hub(settings.redis_url)
     await hub.start()
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, config.language_probe_timeout_seconds)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, config.language_probe_timeout_seconds,
+                      auth_token=settings.rasa_token)
     app.state.hub = hub
     app.state.chat_config = config
     app.state.chat = ChatService(app.state.db, hub, rasa, config, settings.public_url)

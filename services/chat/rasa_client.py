@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import httpx
@@ -58,8 +57,8 @@ class RasaClient:
                  auth_token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         # Rasa's HTTP API (the tracker) needs the token Rasa was started with (--auth-token); the REST
-        # channel does not. scripts/stack.py passes it to every process as RASA_TOKEN.
-        self.auth_token = auth_token if auth_token is not None else os.environ.get("RASA_TOKEN", "")
+        # channel does not. It comes from settings (`rasa_token`, or the RASA_TOKEN the launcher sets).
+        self.auth_token = auth_token or ""
         self.timeout = timeout_seconds
         self.probe_timeout = probe_timeout_seconds
         self._client = httpx.AsyncClient(timeout=timeout_seconds)
