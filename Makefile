@@ -5,8 +5,10 @@ SVC_PY := .venv/services/bin/python
 export PYTHONPATH := $(CURDIR)
 export OMP_WAIT_POLICY := PASSIVE
 export TOKENIZERS_PARALLELISM := false
-export HF_HUB_OFFLINE := 1
-export TRANSFORMERS_OFFLINE := 1
+# Offline unless a deployer with internet opts in (HF_HUB_OFFLINE=0 make run) to use a hub model.
+HF_HUB_OFFLINE ?= 1
+export HF_HUB_OFFLINE
+export TRANSFORMERS_OFFLINE := $(HF_HUB_OFFLINE)
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help run test envs train index lint bench-nlu bench-nlu-baseline bench-retrieval

@@ -88,12 +88,15 @@ def resolve_model_path(model: str) -> str:
 
 
 class SentenceTransformerEncoder:
-    """Any sentence-transformers model, loaded offline (HF_HUB_OFFLINE is forced on)."""
+    """Any sentence-transformers model: a local path, a packaged model, or (with internet) a hub name.
+
+    Offline by default, so nothing is fetched at run time unless a deployer opts in with HF_HUB_OFFLINE=0.
+    """
 
     def __init__(self, model: str, threads: int = 2, batch_size: int = 32, query_prefix: str = "",
                  passage_prefix: str = "", languages: tuple[str, ...] | None = None) -> None:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", os.environ["HF_HUB_OFFLINE"])
         import torch
         from sentence_transformers import SentenceTransformer
 

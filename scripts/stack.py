@@ -168,8 +168,6 @@ class Stack:
             "PYTHONPATH": str(REPO_ROOT),
             "PYTHONUNBUFFERED": "1",
             "OMP_WAIT_POLICY": "PASSIVE",
-            "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
             "SERVICES_URL": self.services_url,
             "RASA_URL": self.rasa_url,
@@ -182,6 +180,9 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         })
+        # Offline by default; HF_HUB_OFFLINE=0 lets a deployer with internet use a hub model.
+        env.setdefault("HF_HUB_OFFLINE", "1")
+        env.setdefault("TRANSFORMERS_OFFLINE", env["HF_HUB_OFFLINE"])
         if self.production:
             env["APP_ENV"] = "production"
             # Rasa's production endpoints read these; local defaults match the servers on a developer machine.
