@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from texts import CatalogueError, catalogue
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 DEFAULT_POLICY_FILE = HERE / "policy.yml"
@@ -48,12 +50,14 @@ class Policy:
         return self.raw.get("teams") or {}
 
     def team_name(self, team: str, language: str) -> str:
-        names = (self.teams.get(team) or {}).get("name") or {}
-        return str(names.get(language) or names.get("pt") or team)
+        """The team's name as customers read it (catalogue ``teams.<team>.name``); the team id if it has none."""
+        key = f"teams.{team}.name"
+        return catalogue().text(key, language) if catalogue().has(key) else team
 
     def hours_text(self, team: str, language: str) -> str:
-        texts = (self.teams.get(team) or {}).get("hours_text") or {}
-        return str(texts.get(language) or texts.get("pt") or "")
+        """When the team works, in words (catalogue ``teams.<team>.hours``)."""
+        key = f"teams.{team}.hours"
+        return catalogue().text(key, language) if catalogue().has(key) else catalogue().company(language).hours
 
     @property
     def routing(self) -> dict[str, Any]:
@@ -76,17 +80,11 @@ class Policy:
         return list(self.raw.get("webhooks") or [])
 
     def message(self, key: str, language: str, **values: object) -> str:
-        """Customer text ``messages.<key>`` in ``language`` (Portuguese when missing), placeholders filled."""
-        node: Any = self.raw.get("messages") or {}
-        for part in key.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(node, dict):
-            raise PolicyError(f"messages.{key} is missing in {self.path}")
-        template = str(node.get(language) or node.get("pt") or "")
+        """Customer text ``handoff.<key>`` of the text catalogue (texts/<language>.yml), placeholders filled."""
         try:
-            return template.format(**values)
-        except (KeyError, IndexError) as error:
-            raise PolicyError(f"messages.{key}.{language} uses an unknown placeholder {error}") from error
+            return catalogue().text(f"handoff.{key}", language, **values)
+        except CatalogueError as error:
+            raise PolicyError(str(error)) from error
 
 
 def _validate(raw: Any, path: Path) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from fastapi.templating import Jinja2Templates
 
 from services.helpcenter.articles import LANGS, ArticleStore
 from services.helpcenter.search import MAX_QUERY_CHARS, search
-from services.helpcenter.texts import PRODUCTS, UI, brl
+from services.helpcenter.products import PRODUCTS, brl
 from services.settings import REPO_ROOT
+from texts import catalogue
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
 ARTICLES_DIR = REPO_ROOT / "kb_articles"
@@ -38,6 +39,11 @@ def pick_language(request: Request) -> str:
     return "pt"
 
 
+def site_texts(lang: str) -> dict[str, str]:
+    """The site's interface texts (catalogue section ``site``); ``{q}``/``{value}`` are filled by the caller."""
+    return catalogue().section("site", lang)
+
+
 def _security_headers(response: Response, request: Request) -> Response:
     host = request.headers.get("host", "")
     response.headers["Content-Security-Policy"] = (
@@ -50,10 +56,10 @@ def _security_headers(response: Response, request: Request) -> Response:
 
 
 def _page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> Response:
-    ui = UI[lang]
     other = "en" if lang == "pt" else "pt"
     response = templates.TemplateResponse(request, name, {
-        "lang": lang, "other": other, "ui": ui, "other_ui": UI[other], **context}, status_code=status)
+        "lang": lang, "other": other, "ui": site_texts(lang), "other_ui": site_texts(other), **context},
+        status_code=status)
     return _security_headers(response, request)
 
 
@@ -68,7 +74,7 @@ def register(app: FastAPI) -> None:
     def home(request: Request) -> Response:
         lang = pick_language(request)
         products = [{**p, "kind": p["kind"][lang], "price_text": brl(p["price"]),
-                     "installment": UI[lang]["in_installments"].format(value=brl(p["price"] / 12))}
+                     "installment": site_texts(lang)["in_installments"].format(value=brl(p["price"] / 12))}
                     for p in PRODUCTS]
         return _page(request, "home.html", lang, products=products, switch_url=f"/?lang={'en' if lang == 'pt' else 'pt'}")
 
