@@ -19,17 +19,30 @@ Exit status 0 when everything is valid, 1 when problems were found (each one pri
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+# Run as a script (python kb_articles/check_articles.py), this folder is on sys.path, not the repository root
+# that holds the shared parser.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 
-LANGS: tuple[str, ...] = ("pt", "en")
-CATEGORIES: frozenset[str] = frozenset({"service", "support"})
-REQUIRED_FIELDS: tuple[str, ...] = ("id", "title", "lang", "category", "tags", "updated", "translation")
+from textnorm.frontmatter import (  # noqa: E402
+    EDITORIAL_FIELDS,
+    LANGS,
+    REQUIRED_FIELDS,
+    FrontMatterError,
+    decode_article,
+    field_problems,
+    missing_fields,
+    split_front_matter,
+)
+
+# The validator requires what serving needs plus the fields editors must keep up to date.
+ALL_FIELDS: tuple[str, ...] = REQUIRED_FIELDS + EDITORIAL_FIELDS
 # Intent names from docs/architecture.md; an article may only claim intents the bot really has.
 KNOWN_INTENTS: frozenset[str] = frozenset(
     {
@@ -42,12 +55,9 @@ KNOWN_INTENTS: frozenset[str] = frozenset(
         "device_not_turning_on", "device_connection_problem", "device_not_charging", "software_update",
     }
 )
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 SECTION_RE = re.compile(r"^## ", re.MULTILINE)
 # Links between articles use the help-center URL from docs/architecture.md: /help/{lang}/{article_id}.
 HELP_LINK_RE = re.compile(r"\]\(/help/([a-z]{2})/([^)\s#?]+)[^)]*\)")
-MAX_FILE_BYTES = 200_000
 
 
 @dataclass
@@ -71,76 +81,41 @@ class Report:
 
 
 def parse_article(path: Path, report: Report) -> Article | None:
-    """Read one file and split it into front matter and body; record a problem and return None on failure."""
-    raw = path.read_bytes()
-    if len(raw) > MAX_FILE_BYTES:
-        report.add(path, f"file is {len(raw)} bytes, more than {MAX_FILE_BYTES}")
-        return None
-    if b"\x00" in raw:
-        report.add(path, "binary file (contains NUL bytes)")
-        return None
+    """Read one file and split it into front matter and body; record a problem and return None on failure.
+
+    The shared parser repairs invalid UTF-8 so one bad byte does not take an article off the site; here
+    that repair is a problem to fix before the commit.
+    """
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        report.add(path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+        decoded = decode_article(path.read_bytes(), path)
+        if decoded.warning:
+            report.add(path, f"not valid UTF-8: {decoded.warning}")
+            return None
+        front = split_front_matter(decoded.text, path)
+    except FrontMatterError as exc:
+        report.add(path, exc.problem)
         return None
-    text = text.lstrip("\ufeff")
-    match = FRONT_MATTER_RE.match(text)
-    if not match:
-        report.add(path, "missing front matter (the file must start with a line '---' and close it with '---')")
-        return None
-    try:
-        meta = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
-        report.add(path, f"front matter is not valid YAML: {str(exc).splitlines()[0]}")
-        return None
-    if not isinstance(meta, dict):
-        report.add(path, "front matter must be a YAML mapping (key: value lines)")
-        return None
-    return Article(path=path, meta=meta, body=match.group(2))
+    return Article(path=path, meta=front.meta, body=front.body)
 
 
 def check_fields(article: Article, lang_folder: str, report: Report) -> bool:
     """Check one article's own fields; return True when id/lang/translation are usable for cross-checks."""
     meta, path = article.meta, article.path
-    missing = [name for name in REQUIRED_FIELDS if meta.get(name) in (None, "", [])]
-    for name in missing:
-        report.add(path, f"missing or empty field '{name}'")
-    usable = True
-    art_id = meta.get("id")
-    if not isinstance(art_id, str) or not ID_RE.match(art_id):
-        if "id" not in missing:
-            report.add(path, f"id {art_id!r} is not kebab-case (lowercase letters, digits and hyphens)")
-        usable = False
-    elif art_id != path.stem:
-        report.add(path, f"id '{art_id}' differs from the file name '{path.stem}'")
-    if meta.get("lang") != lang_folder and "lang" not in missing:
-        report.add(path, f"lang '{meta.get('lang')}' does not match its folder '{lang_folder}'")
-    if "category" not in missing and meta.get("category") not in CATEGORIES:
-        report.add(path, f"category '{meta.get('category')}' is not one of {sorted(CATEGORIES)}")
-    if "title" not in missing and not isinstance(meta.get("title"), str):
-        report.add(path, "title must be text")
-    tags = meta.get("tags")
-    if "tags" not in missing and (not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags)):
-        report.add(path, "tags must be a list of words, e.g. [pedido, entrega]")
-    updated = meta.get("updated")
-    if "updated" not in missing and not isinstance(updated, dt.date):
-        report.add(path, f"updated {updated!r} is not a date in the form YYYY-MM-DD")
-    translation = meta.get("translation")
-    if "translation" not in missing and (not isinstance(translation, str) or not ID_RE.match(translation)):
-        report.add(path, f"translation {translation!r} is not a kebab-case article id")
-        usable = False
-    intents = meta.get("intents")
-    if intents is not None:
-        if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
-            report.add(path, "intents must be a list of intent names")
-        else:
-            for intent in intents:
-                if intent not in KNOWN_INTENTS:
-                    report.add(path, f"unknown intent '{intent}' (see docs/architecture.md)")
+    problems = field_problems(meta, required=ALL_FIELDS)
+    for problem in problems.values():
+        report.add(path, problem)
+    if "id" not in problems and meta["id"] != path.stem:
+        report.add(path, f"id '{meta['id']}' differs from the file name '{path.stem}'")
+    if "lang" not in problems and meta["lang"] != lang_folder:
+        report.add(path, f"lang '{meta['lang']}' does not match its folder '{lang_folder}'")
+    if "intents" not in problems:
+        for intent in meta.get("intents") or []:
+            if intent not in KNOWN_INTENTS:
+                report.add(path, f"unknown intent '{intent}' (see docs/architecture.md)")
     if not article.body.strip():
         report.add(path, "body is empty")
-    return usable and not missing
+    # Other field problems are reported but do not hide the article from the translation and link checks.
+    return not missing_fields(meta, ALL_FIELDS) and not {"id", "translation"} & problems.keys()
 
 
 def check_pairs(report: Report) -> None:

@@ -11,27 +11,22 @@ import hashlib
 import html as html_lib
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from textnorm import frontmatter
 
 log = logging.getLogger(__name__)
 
-LANGS = ("pt", "en")
-CATEGORIES = ("service", "support")
 ARTICLE_SUFFIXES = (".md", ".markdown", ".html", ".htm")
 SKIP_STEMS = ("readme",)  # folder documentation, not an article
-_FRONT_RE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _TAG_RE = re.compile(r"<[^>]+>")
 _MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARK_RE = re.compile(r"(\*\*|__|\*|_|`|~~)")
 
 
-class IngestError(ValueError):
-    """One article file cannot be ingested; the message says which file and why."""
+# One article file cannot be ingested; the message says which file and why (the shared parser's error).
+IngestError = frontmatter.FrontMatterError
 
 
 @dataclass(frozen=True)
@@ -106,73 +101,33 @@ class IngestReport:
 # ---------------------------------------------------------------- reading files
 
 
-def read_text(path: Path, warnings: dict[str, str] | None = None) -> str:
-    """Decode UTF-8; invalid bytes become U+FFFD and are logged instead of failing the file."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        text = data.decode("utf-8", errors="replace")
-        msg = f"invalid UTF-8 at byte {exc.start}; {text.count(chr(0xFFFD))} character(s) replaced"
-        log.warning("%s: %s", path, msg)
-        if warnings is not None:
-            warnings[str(path)] = msg
-        return text
-
-
-def _as_tuple(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    if isinstance(value, Iterable):
-        return tuple(str(v) for v in value)
-    return (str(value),)
-
-
 def parse_article(text: str, path: str = "<string>", fmt: str = "md") -> Article:
-    """Split front matter from body and validate the fields the index and help center rely on."""
-    m = _FRONT_RE.match(text)
-    if not m:
-        raise IngestError(f"{path}: missing front matter (a '---' YAML block with id, title, lang, category)")
-    try:
-        meta = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise IngestError(f"{path}: front matter is not valid YAML: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise IngestError(f"{path}: front matter must be a mapping of fields")
-    missing = [k for k in ("id", "title", "lang") if not meta.get(k)]
-    if missing:
-        raise IngestError(f"{path}: front matter lacks {', '.join(missing)}")
-    art_id = str(meta["id"]).strip()
-    if not _ID_RE.match(art_id):
-        raise IngestError(f"{path}: id {art_id!r} must be lowercase letters, digits, '-' or '_'")
-    lang = str(meta["lang"]).strip().lower()
-    if lang not in LANGS:
-        raise IngestError(f"{path}: lang {lang!r} must be one of {', '.join(LANGS)}")
-    category = str(meta.get("category") or "").strip().lower()
-    if category not in CATEGORIES:
-        raise IngestError(f"{path}: category {category!r} must be one of {', '.join(CATEGORIES)}")
-    translation = meta.get("translation")
+    """Split front matter from body and validate it with the shared rules (textnorm.frontmatter)."""
+    meta, body = frontmatter.parse_article(text, path)
     return Article(
-        id=art_id,
-        title=" ".join(str(meta["title"]).split()),
-        lang=lang,
-        category=category,
-        body=text[m.end():],
+        id=meta.id,
+        title=meta.title,
+        lang=meta.lang,
+        category=meta.category,
+        body=body,
         fmt=fmt,
-        tags=_as_tuple(meta.get("tags")),
-        intents=_as_tuple(meta.get("intents")),
-        translation=str(translation) if translation else None,
-        updated=str(meta.get("updated")) if meta.get("updated") else None,
+        tags=meta.tags,
+        intents=meta.intents,
+        translation=meta.translation,
+        updated=meta.updated,
         path=path,
     )
 
 
 def load_article(path: Path, warnings: dict[str, str] | None = None) -> Article:
-    """Read one article file (Markdown or HTML)."""
+    """Read one article file (Markdown or HTML); repaired bytes are logged and noted in ``warnings``."""
     fmt = "html" if path.suffix.lower() in (".html", ".htm") else "md"
-    return parse_article(read_text(path, warnings), str(path), fmt)
+    decoded = frontmatter.read_article_file(path)
+    if decoded.warning:
+        log.warning("%s: %s", path, decoded.warning)
+        if warnings is not None:
+            warnings[str(path)] = decoded.warning
+    return parse_article(decoded.text, str(path), fmt)
 
 
 def load_articles(root: Path) -> IngestReport:

@@ -1,53 +1,17 @@
-"""Lexical normalisation for pt/en: lowercase, accent stripping, stop words and stemming.
+"""Index terms for pt/en: the shared folding and stop words (textnorm), then stemming or lemmas.
 
-Customers type without accents ("devolucao", "nao"), so accents are stripped *before* stemming;
-stemming an accented and an unaccented spelling then gives the same term.
+Customers type without accents ("devolucao", "nao"), so accents are folded *before* stemming; stemming an
+accented and an unaccented spelling then gives the same term. Folding, word splitting and the stop-word
+lists live in ``textnorm`` (shared with the help center and the bot); only the stemming is retrieval's own.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from functools import lru_cache
 
-_TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
-
-# Small stop lists: BM25's IDF already discounts frequent words; these only drop the glue words that
-# carry no topic and would otherwise inflate lexical coverage of off-topic questions.
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-STOPWORDS: dict[str, frozenset[str]] = {
-    "pt": _wordset(
-        """a o as os um uma uns umas de do da dos das no na nos nas em por para pra pro com sem e ou que
-        se me te lhe nos vos eu tu ele ela eles elas voce vc voces meu minha meus minhas seu sua seus suas
-        isso isto esse essa este esta aquele aquela ao aos como qual quais quando onde quem pq porque
-        porque e foi ser ter tem tenho estou esta estao sao era ja mais muito muita mas nao sim tb tambem
-        ai la aqui entao so ate sobre entre depois antes the
-        vcs tbm tb blz oq q eh ta to msm ne quanto quanta quantos quantas ola oi"""
-    ),
-    "en": _wordset(
-        """a an the of to in on at for from by with without and or but if then so is are was were be been
-        being am do does did have has had i me my mine you your yours he she it its we our they their them
-        this that these those what which who whom how when where why can could would should will shall may
-        might must not no yes as into about just also there here than too very get got
-        u ur pls plz hi hello thanks thx im"""
-    ),
-}
+from textnorm import STOPWORDS, fold, words
 
 _STEMMER_LANG = {"pt": "portuguese", "en": "english"}
-
-
-def strip_accents(text: str) -> str:
-    """Remove combining marks so "devolução" and "devolucao" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def raw_tokens(text: str) -> list[str]:
-    """Lowercased, accent-free word tokens (letters and digits)."""
-    return _TOKEN_RE.findall(strip_accents(text.lower()))
 
 
 @lru_cache(maxsize=4)
@@ -84,12 +48,11 @@ class Analyzer:
         if self.normalizer == "lemma":
             table = _lemma_table(lang)
             out = []
-            for tok in _TOKEN_RE.findall(text.lower()):
-                plain = strip_accents(tok)
-                if plain not in stop:
-                    out.append(strip_accents(table.get(tok, tok)))
+            for tok in words(text, keep_accents=True):
+                if fold(tok) not in stop:
+                    out.append(fold(table.get(tok, tok)))
             return out
-        tokens = [t for t in raw_tokens(text) if t not in stop]
+        tokens = [t for t in words(text) if t not in stop]
         if self.normalizer == "snowball":
             return _stemmer(lang).stemWords(tokens)
         return tokens

@@ -7,7 +7,6 @@ get their own clear answer in the customer's language.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -19,16 +18,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import services_client
 from bot.actions.escalation import escalation_followup
 from bot.actions.language import conversation_language, pick
-
-ORDER_DIGITS = 8
-
-
-def normalise_order_number(value: Any) -> str | None:
-    """Keep the digits of what the customer typed (``#2048 1234``, ``PED-20481234``); None unless 8 digits."""
-    if not isinstance(value, str):
-        return None
-    digits = re.sub(r"\D", "", value)
-    return digits if len(digits) == ORDER_DIGITS else None
+from textnorm import normalise_order_number
 
 
 class ValidateOrderStatusForm(FormValidationAction):

@@ -13,7 +13,6 @@ per process) with a confidence threshold that grows as the text gets shorter.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from textnorm import fold
 
 # Informal markers lingua gets wrong (or is unsure about) on one- or two-word messages.
 PT_MARKERS = frozenset(
@@ -69,12 +70,6 @@ class Detection:
     language: str | None
     confidence: float
     reason: str
-
-
-def _fold(text: str) -> str:
-    """Lower-case and strip accents so 'não' and 'nao' hit the same lexicon entry."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 class ShortTextLanguageRule:
@@ -121,7 +116,7 @@ class ShortTextLanguageRule:
             return Detection(None, 0.0, "empty")
         text = text[:2000]
         has_accents = bool(_PT_ACCENTS.search(text.lower()))
-        words = [w for w in _WORD.findall(_fold(text)) if w not in NEUTRAL]
+        words = [w for w in _WORD.findall(fold(text)) if w not in NEUTRAL]  # 'não' ~ 'nao' in the lexicon
         if not words:
             return Detection(None, 0.0, "no informative words")
         n_pt = sum(w in PT_MARKERS for w in words) + (1 if has_accents else 0)

@@ -11,30 +11,19 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from markdown_it import MarkdownIt
 
-log = logging.getLogger(__name__)
+from textnorm import fold, frontmatter, words
+from textnorm.frontmatter import CATEGORIES, LANGS
 
-LANGS = ("pt", "en")
-CATEGORIES = ("service", "support")
-MAX_FILE_BYTES = 500_000
-_FRONT_RE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,100}$")
+log = logging.getLogger(__name__)
 
 # html=False: raw HTML in an article is shown as text, never injected; markdown-it also refuses
 # javascript:/vbscript:/data: link targets by default (validateLink).
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
-
-
-def fold(text: str) -> str:
-    """Lower-case, accent-free text for matching ("Não" ~ "nao", "CONFIGURAÇÃO" ~ "configuracao")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _plain(markdown: str) -> str:
@@ -60,7 +49,8 @@ class Article:
     html: str
     plain: str
     path: Path
-    folded: str = field(default="", repr=False)
+    folded: str = field(default="", repr=False)  # title, tags and text, accent-folded (textnorm.fold)
+    words: frozenset[str] = field(default=frozenset(), repr=False)  # the words of ``folded``, for search
 
     @property
     def url(self) -> str:
@@ -74,31 +64,13 @@ class Article:
 
 
 def parse_article(path: Path) -> Article:
-    """Parse one file; ``ValueError`` with a readable reason when the front matter is unusable."""
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
-    raw = path.read_bytes().decode("utf-8", errors="replace")
-    match = _FRONT_RE.match(raw)
-    if not match:
-        raise ValueError(f"{path}: no front matter")
-    meta = yaml.safe_load(match.group(1))
-    if not isinstance(meta, dict):
-        raise ValueError(f"{path}: front matter is not a mapping")
-    art_id = str(meta.get("id") or "").strip()
-    lang = str(meta.get("lang") or path.parent.name).strip().lower()
-    category = str(meta.get("category") or "").strip().lower()
-    title = " ".join(str(meta.get("title") or "").split())
-    if not _ID_RE.match(art_id) or lang not in LANGS or category not in CATEGORIES or not title:
-        raise ValueError(f"{path}: id, lang (pt|en), category (service|support) and title are required")
-    tags = meta.get("tags") or ()
-    tags = tuple(str(t) for t in (tags if isinstance(tags, list | tuple) else str(tags).split(",")))
-    body = raw[match.end():]
-    translation = meta.get("translation")
+    """Parse one file with the shared front-matter rules; ``ValueError`` (file + reason) when unusable."""
+    meta, body = frontmatter.parse_article(frontmatter.read_article_file(path).text, path)
     plain = _plain(body)
-    return Article(id=art_id, lang=lang, title=title, category=category, tags=tags,
-                   updated=str(meta.get("updated") or ""), translation=str(translation) if translation else None,
-                   body=body, html=_MD.render(body), plain=plain, path=path,
-                   folded=fold(" ".join((title, " ".join(tags), plain))))
+    folded = fold(" ".join((meta.title, " ".join(meta.tags), plain)))
+    return Article(id=meta.id, lang=meta.lang, title=meta.title, category=meta.category, tags=meta.tags,
+                   updated=meta.updated or "", translation=meta.translation, body=body, html=_MD.render(body),
+                   plain=plain, path=path, folded=folded, words=frozenset(words(folded)))
 
 
 class ArticleStore:
@@ -131,7 +103,7 @@ class ArticleStore:
         for name, _size, _mtime in fingerprint:
             try:
                 article = parse_article(Path(name))
-            except (OSError, ValueError, yaml.YAMLError) as error:
+            except (OSError, ValueError) as error:
                 log.warning("help center skips an article: %s", error)
                 continue
             articles[article.lang][article.id] = article

@@ -7,19 +7,14 @@ ready (or if it fails), customers still get results from a plain text search ove
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from services.helpcenter.articles import Article, ArticleStore, fold
+from services.helpcenter.articles import Article, ArticleStore
+from textnorm import ALL_STOPWORDS, fold, words
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
-_WORD_RE = re.compile(r"[a-z0-9]+")
-# Words too common to rank by (both languages), so "como faço para rastrear" matches on "rastrear".
-STOPWORDS = frozenset(
-    ["a", "o", "e", "de", "da", "do", "das", "dos", "em", "no", "na", "nos", "nas", "um", "uma", "para", "por", "com", "que", "como", "se", "meu", "minha", "eu", "vc", "voce", "nao", "the", "an", "and", "of", "to", "in", "on", "for", "with", "is", "it", "my", "i", "how", "do", "can", "what", "does", "you", "your", "not", "or"]
-)
 
 
 @dataclass
@@ -30,7 +25,9 @@ class SearchHit:
 
 
 def _terms(query: str) -> list[str]:
-    return [w for w in _WORD_RE.findall(fold(query)) if w not in STOPWORDS and len(w) > 1]
+    """Query words worth ranking by: glue words of either language dropped (the customer may write in the
+    other language than the page), so "como faço para rastrear" matches on "rastrear"."""
+    return [w for w in words(query) if w not in ALL_STOPWORDS and len(w) > 1]
 
 
 def text_search(store: ArticleStore, query: str, lang: str, limit: int = 10) -> list[SearchHit]:
@@ -41,12 +38,11 @@ def text_search(store: ArticleStore, query: str, lang: str, limit: int = 10) -> 
     hits = []
     for article in store.all(lang):
         title = fold(article.title)
-        words = set(_WORD_RE.findall(article.folded))
         score = 0.0
         for term in terms:
-            if term in words:
+            if term in article.words:
                 score += 2.0
-            elif any(w.startswith(term) for w in words if len(term) >= 4):
+            elif len(term) >= 4 and any(w.startswith(term) for w in article.words):
                 score += 1.0
             if term in title:
                 score += 1.5

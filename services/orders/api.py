@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from services.orders.repository import find_order, normalise_order_number, order_to_dict
+from services.orders.repository import find_order, order_to_dict
+from textnorm import normalise_order_number
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,6 @@ from sqlalchemy.orm import Session
 from services.orders.models import Order
 
 DEMO_ORDERS_FILE = Path(__file__).with_name("demo_orders.yml")
-ORDER_NUMBER = re.compile(r"^\d{8}$")
-
-
-def normalise_order_number(raw: str) -> str | None:
-    """Accept what customers type (``#20481234``, ``PED-20481234``, ``2048 1234``); None if not 8 digits."""
-    digits = re.sub(r"\D", "", raw or "")
-    return digits if ORDER_NUMBER.match(digits) else None
 
 
 def _order_from_spec(spec: dict[str, Any], today: date) -> Order:

@@ -91,10 +91,10 @@ def test_invalid_utf8_is_replaced_and_logged(tmp_path: Path, caplog: pytest.LogC
 @pytest.mark.parametrize("content, reason", [
     ("# Sem front matter\n\ntexto", "missing front matter"),
     ("---\nid: x\ntitle: [quebrado\n---\ntexto", "not valid YAML"),
-    ("---\nid: x\nlang: pt\ncategory: service\n---\ntexto", "lacks title"),
+    ("---\nid: x\nlang: pt\ncategory: service\n---\ntexto", "missing or empty field 'title'"),
     ("---\nid: x\ntitle: T\nlang: es\ncategory: service\n---\ntexto", "lang 'es'"),
     ("---\nid: x\ntitle: T\nlang: pt\ncategory: vendas\n---\ntexto", "category 'vendas'"),
-    ("---\nid: X Y\ntitle: T\nlang: pt\ncategory: service\n---\ntexto", "must be lowercase"),
+    ("---\nid: X Y\ntitle: T\nlang: pt\ncategory: service\n---\ntexto", "not kebab-case"),
 ])
 def test_bad_front_matter_is_a_clear_error_per_file(tmp_path: Path, content: str, reason: str) -> None:
     write_articles(tmp_path, {"pt/bad.md": content,

@@ -12,9 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.app import create_app
-from services.helpcenter.articles import ArticleStore, fold
+from services.helpcenter.articles import ArticleStore
 from services.helpcenter.search import text_search
 from services.settings import REPO_ROOT, load_settings
+from textnorm import fold
 
 KB = REPO_ROOT / "kb_articles"
 
