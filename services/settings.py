@@ -30,7 +30,6 @@ class Settings:
     rasa_token: str = ""
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""
-    timezone: str = "America/Sao_Paulo"
     data_dir: Path = field(default=DATA_DIR)
 
     @property

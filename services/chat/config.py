@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from texts import catalogue
+
 DEFAULT_FILE = Path(__file__).with_name("chat.yml")
 
 
@@ -20,7 +22,11 @@ class ChatConfig:
     session_max_age_days: int = 30
     history_limit: int = 500
     language_probe_timeout_seconds: float = 2.0
-    languages: tuple[str, ...] = ("pt", "en")
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages customers are served in: those of texts/company.yml (each has a texts file)."""
+        return catalogue().languages
 
     @property
     def default_language(self) -> str:
@@ -37,9 +43,7 @@ def load_chat_config(path: Path | None = None, **overrides: object) -> ChatConfi
     for f in fields(ChatConfig):
         current = getattr(defaults, f.name)
         value = raw.get(f.name, current)
-        if isinstance(current, tuple):
-            value = tuple(str(v) for v in value) if isinstance(value, list | tuple) and value else current
-        elif isinstance(current, float):
+        if isinstance(current, float):
             value = float(value)  # type: ignore[arg-type]
         elif isinstance(current, int):
             value = int(value)  # type: ignore[call-overload]

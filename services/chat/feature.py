@@ -14,13 +14,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from services.chat import listeners
 from services.chat.api import router as api_router
 from services.chat.config import load_chat_config
 from services.chat.hub import Hub
 from services.chat.rasa_client import RasaClient
 from services.chat.service import ChatService
 from services.chat.tokens import TokenSigner
+from services.chat.widget_assets import register_widget_route
 from services.chat.ws import router as ws_router
+from texts import catalogue
+from services.conversations.lifecycle import Conversations
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -28,6 +32,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 def register(app: FastAPI) -> None:
     app.include_router(api_router)
     app.include_router(ws_router)
+    register_widget_route(app, catalogue(), load_chat_config())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
@@ -36,11 +41,13 @@ async def on_startup(app: FastAPI) -> None:
     config = load_chat_config()
     hub = Hub(settings.redis_url)
     await hub.start()
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, config.language_probe_timeout_seconds,
-                      auth_token=settings.rasa_token)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, auth_token=settings.rasa_token)
+    conversations = Conversations(app.state.db)
+    listeners.register(conversations.bus, hub)
     app.state.hub = hub
     app.state.chat_config = config
-    app.state.chat = ChatService(app.state.db, hub, rasa, config, settings.public_url)
+    app.state.conversations = conversations
+    app.state.chat = ChatService(app.state.db, hub, rasa, config, settings.public_url, conversations)
     app.state.chat_tokens = TokenSigner(settings.secret_key, config.session_max_age_days)
 
 

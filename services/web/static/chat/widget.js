@@ -14,50 +14,29 @@
   var wsUrl = server.replace(/^http/, "ws") + "/ws/chat";
   var KEY = "lumo-chat:" + server + ":";
 
-  var T = {
-    pt: {
-      open: "Abrir chat de atendimento", close: "Fechar chat", unread: "{n} mensagem(ns) nova(s)", title: "Lumo Atendimento",
-      bot: "Assistente virtual", agent: "Atendente", queued: "Aguardando um atendente", closed: "Conversa encerrada",
-      online: "Online", connecting: "Conectando…", offline: "Sem conexão. Suas mensagens serão enviadas quando a conexão voltar.",
-      reconnecting: "Reconectando…", placeholder: "Escreva sua mensagem…",
-      down: "Não conseguimos conectar ao atendimento agora. Suas mensagens ficam guardadas e serão enviadas assim que a conexão voltar. Se preferir, ligue 0800 555 0123 (seg. a sáb., 8h às 20h).", send: "Enviar", input: "Mensagem",
-      log: "Mensagens da conversa", typing: "digitando…", botTyping: "O assistente está digitando…",
-      agentTyping: "{name} está digitando…", you: "Você", sending: "enviando…", queuedMsg: "na fila de envio",
-      sent: "enviada", failed: "não enviada", tooLong: "Sua mensagem tem {n} caracteres; o limite é {max}. Divida em partes menores.",
-      empty: "Escreva uma mensagem antes de enviar.", helped: "Isso ajudou?", rate: "Avalie o atendimento",
-      star: "Nota {n} de 5", comment: "Comentário (opcional)", submit: "Enviar avaliação",
-      contactTitle: "Deixe seu contato", name: "Nome", email: "E-mail", phone: "Telefone", contactSend: "Enviar contato",
-      contactNeed: "Informe um e-mail ou telefone.",
-      greeting: "Olá! Sou o assistente virtual da Lumo. Posso ajudar com pedidos, entregas, pagamentos, trocas e com o app e os dispositivos Lumo.",
-      newLink: "(abre em nova aba)", error: "Não foi possível enviar agora. Tente de novo.", agentLabel: "atendente"
-    },
-    en: {
-      open: "Open support chat", close: "Close chat", unread: "{n} new message(s)", title: "Lumo Support",
-      bot: "Virtual assistant", agent: "Agent", queued: "Waiting for an agent", closed: "Conversation closed",
-      online: "Online", connecting: "Connecting…", offline: "You are offline. Your messages will be sent when the connection is back.",
-      reconnecting: "Reconnecting…", placeholder: "Type your message…",
-      down: "We can't reach our support service right now. Your messages are kept and will be sent as soon as the connection is back. You can also call 0800 555 0123 (Mon–Sat, 8am–8pm).", send: "Send", input: "Message",
-      log: "Conversation messages", typing: "typing…", botTyping: "The assistant is typing…",
-      agentTyping: "{name} is typing…", you: "You", sending: "sending…", queuedMsg: "waiting to be sent",
-      sent: "sent", failed: "not sent", tooLong: "Your message has {n} characters; the limit is {max}. Please split it into shorter parts.",
-      empty: "Type a message before sending.", helped: "Did this help?", rate: "Rate this conversation",
-      star: "Rating {n} of 5", comment: "Comment (optional)", submit: "Send rating",
-      contactTitle: "Leave your contact details", name: "Name", email: "E-mail", phone: "Phone", contactSend: "Send details",
-      contactNeed: "Please give an e-mail or a phone number.",
-      greeting: "Hi! I'm Lumo's virtual assistant. I can help with orders, delivery, payments, returns, and with the Lumo app and devices.",
-      newLink: "(opens in a new tab)", error: "Could not send right now. Please try again.", agentLabel: "agent"
-    }
-  };
+  // Texts per language (the catalogue texts/<language>.yml, section "widget") and the message-length limit
+  // (services/chat/chat.yml): the services app serves this file with them filled in here
+  // (services/chat/widget_assets.py), so there is no second copy to keep in step.
+  var CONFIG = /*LUMO_CONFIG*/null || { texts: { pt: {} }, maxMessageChars: 2000 };
+  var T = CONFIG.texts;
 
+  var DEFAULT_LANG = Object.keys(T)[0] || "pt";
   function pageLang() {
-    var l = (ds.lang || document.documentElement.lang || navigator.language || "pt").toLowerCase();
-    return l.indexOf("en") === 0 ? "en" : "pt";
+    var l = (ds.lang || document.documentElement.lang || navigator.language || DEFAULT_LANG).toLowerCase().slice(0, 2);
+    return T[l] ? l : DEFAULT_LANG;
+  }
+  /** Texts of forms and buttons made after start-up: set now and again whenever the conversation's language changes. */
+  var relabels = [];
+  function label(node, attr, key, vars) {
+    function apply() { var v = tr(key, vars); if (attr === "text") node.textContent = v; else node.setAttribute(attr, v); }
+    apply(); relabels.push(apply);
+    return node;
   }
 
   var S = {
     lang: pageLang(), token: store("token"), lastSeq: 0, open: false, ws: null, connected: false,
     attempt: 0, timer: null, pingTimer: null, pongDue: null, outbox: loadOutbox(), nodes: {}, pending: {},
-    maxChars: 2000, cmids: {}, mode: "bot", agentName: "", unread: 0, contactDone: false, typingSent: 0
+    maxChars: CONFIG.maxMessageChars, cmids: {}, mode: "bot", agentName: "", unread: 0, contactDone: false, typingSent: 0
   };
 
   function store(k, v) {
@@ -72,7 +51,7 @@
   }
   function saveOutbox() { store("outbox", S.outbox.length ? JSON.stringify(S.outbox) : null); }
   function tr(key, vars) {
-    var s = (T[S.lang] || T.pt)[key] || T.en[key] || key;
+    var s = (T[S.lang] || {})[key] || (T[DEFAULT_LANG] || {})[key] || key;
     if (vars) for (var k in vars) s = s.split("{" + k + "}").join(String(vars[k]));
     return s;
   }
@@ -188,6 +167,7 @@
     inputLabel.textContent = tr("input");
     if (S.greetingBody) S.greetingBody.textContent = tr("greeting");
     sendBtn.setAttribute("aria-label", tr("send"));
+    relabels.forEach(function (apply) { apply(); });
     updateStatus();
     updateCounter();
   }
@@ -341,23 +321,24 @@
 
   function csatForm() {
     var rating = 0, wrap = el("form", { class: "csat" });
-    var stars = el("div", { class: "stars", role: "radiogroup", "aria-label": tr("rate") });
-    var comment = el("textarea", { rows: "2", maxlength: "2000", "aria-label": tr("comment"), placeholder: tr("comment") });
-    var btn = el("button", { type: "submit", class: "primary", text: tr("submit"), disabled: "" });
+    var stars = label(el("div", { class: "stars", role: "radiogroup" }), "aria-label", "rate");
+    var comment = el("textarea", { rows: "2", maxlength: String(S.maxChars) });
+    label(label(comment, "aria-label", "comment"), "placeholder", "comment");
+    var btn = label(el("button", { type: "submit", class: "primary", disabled: "" }), "text", "submit");
     for (var i = 1; i <= 5; i++) (function (n) {
-      stars.appendChild(el("button", {
-        type: "button", role: "radio", "aria-checked": "false", "aria-label": tr("star", { n: n }), text: String(n), class: "star",
+      stars.appendChild(label(el("button", {
+        type: "button", role: "radio", "aria-checked": "false", text: String(n), class: "star",
         onclick: function () {
           rating = n; btn.disabled = false;
           stars.querySelectorAll("button").forEach(function (b, j) { b.setAttribute("aria-checked", String(j + 1 === n)); b.classList.toggle("on", j < n); });
         }
-      }));
+      }), "aria-label", "star", { n: n }));
     })(i);
     wrap.addEventListener("submit", function (e) {
       e.preventDefault();
       if (!rating) return;
       btn.disabled = true;
-      api("/api/chat/csat", { rating: rating, comment: comment.value.slice(0, 2000) }).then(function () {
+      api("/api/chat/csat", { rating: rating, comment: comment.value.slice(0, S.maxChars) }).then(function () {
         wrap.remove();  // the server's stored "csat_thanks" notice thanks the customer
       }, function () { btn.disabled = false; showAlert(tr("error")); });
     });
@@ -366,15 +347,15 @@
   }
 
   function contactForm() {
-    var f = el("form", { class: "contact", "aria-label": tr("contactTitle") });
-    function field(name, type, label, ac) {
-      return el("label", {}, [el("span", { text: label }), el("input", { name: name, type: type, autocomplete: ac, maxlength: name === "name" ? "120" : "200" })]);
+    var f = label(el("form", { class: "contact" }), "aria-label", "contactTitle");
+    function field(name, type, key, ac) {
+      return el("label", {}, [label(el("span"), "text", key), el("input", { name: name, type: type, autocomplete: ac, maxlength: name === "name" ? "120" : "200" })]);
     }
-    f.appendChild(el("strong", { text: tr("contactTitle") }));
-    f.appendChild(field("name", "text", tr("name"), "name"));
-    f.appendChild(field("email", "email", tr("email"), "email"));
-    f.appendChild(field("phone", "tel", tr("phone"), "tel"));
-    var btn = el("button", { type: "submit", class: "primary", text: tr("contactSend") });
+    f.appendChild(label(el("strong"), "text", "contactTitle"));
+    f.appendChild(field("name", "text", "name", "name"));
+    f.appendChild(field("email", "email", "email", "email"));
+    f.appendChild(field("phone", "tel", "phone", "tel"));
+    var btn = label(el("button", { type: "submit", class: "primary" }), "text", "contactSend");
     f.appendChild(btn);
     f.addEventListener("submit", function (e) {
       e.preventDefault();
