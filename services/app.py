@@ -19,6 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from fastapi import FastAPI  # noqa: E402
 from fastapi.middleware.gzip import GZipMiddleware  # noqa: E402
 
+from services.configcheck import ensure_valid  # noqa: E402
 from services.db import Database, migrate  # noqa: E402
 from services.orders.api import router as orders_router  # noqa: E402
 from services.orders.repository import load_demo_orders  # noqa: E402
@@ -51,6 +52,8 @@ def _load_features() -> list[ModuleType]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings (database, data directory)."""
+    # A typo in a file a support lead edits stops start-up with file, key and problem (services/configcheck).
+    ensure_valid()
     settings = settings or load_settings()
     features = _load_features()
 

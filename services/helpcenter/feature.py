@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from services.helpcenter.articles import LANGS, ArticleStore
-from services.helpcenter.search import MAX_QUERY_CHARS, search
 from services.helpcenter.products import PRODUCTS, brl
+from services.helpcenter.search import MAX_QUERY_CHARS, search
 from services.settings import REPO_ROOT
 from texts import catalogue
 
