@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from retrieval.search import SearchResult
 from retrieval.service import SearchState
+from retrieval.snippets import snippet
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -26,15 +27,21 @@ class PassageOut(BaseModel):
     lang: Literal["pt", "en"]
     category: Literal["service", "support"]
     heading: str = Field(description="section path inside the article, joined by ' › '")
-    snippet: str = Field(description=f"start of the passage text (at most {SNIPPET_CHARS} characters)")
+    snippet: str = Field(description=f"start of the passage as plain text, tables as sentences "
+                                     f"(at most {SNIPPET_CHARS} characters)")
     score: float = Field(description="fused ranking score, comparable only within one response")
+    other_language: bool = Field(description="true when this passage is not in the customer's language `lang`")
 
 
 class SearchResponse(BaseModel):
     query: str
     lang: Literal["pt", "en"] = Field(description="the customer's language (given, or detected for lang=auto)")
     results_lang: Literal["pt", "en"] | None = Field(description="language of the returned passages")
-    fallback: bool = Field(description="true when nothing answerable existed in the customer's language")
+    fallback: bool = Field(description="true when nothing answerable existed in the customer's language, so "
+                                       "the results are in the other language")
+    language_note: str | None = Field(
+        description="when `fallback`: one sentence in the customer's language saying the article is in the "
+                    "other language (the bot can show it before the link); otherwise null")
     answerable: bool = Field(description="calibrated verdict: the knowledge base answers this question")
     probability: float = Field(ge=0, le=1, description="calibrated probability behind `answerable`")
     index_version: str
@@ -45,22 +52,31 @@ class ReloadResponse(BaseModel):
     index_version: str
 
 
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    if len(text) <= SNIPPET_CHARS:
-        return text
-    cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]
-    return cut + "…"
+# (customer's language, results' language) -> what the customer reads
+LANGUAGE_NOTES = {
+    ("pt", "en"): "Não encontrei esse assunto em português; o artigo abaixo está em inglês.",
+    ("en", "pt"): "I couldn't find this in English; the article below is in Portuguese.",
+}
+
+
+def language_note(lang: str, results_lang: str | None) -> str | None:
+    """The sentence telling the customer the article is in the other language (None when it is not)."""
+    if results_lang is None or results_lang == lang:
+        return None
+    return LANGUAGE_NOTES.get((lang, results_lang))
 
 
 def to_response(res: SearchResult) -> SearchResponse:
+    note = language_note(res.lang, res.results_lang) if res.fallback else None
     return SearchResponse(
         query=res.query, lang=res.lang, results_lang=res.results_lang, fallback=res.fallback,  # type: ignore[arg-type]
+        language_note=note,
         answerable=res.answerable, probability=round(res.probability, 4), index_version=res.index_version,
         results=[PassageOut(article_id=h.passage.article_id, title=h.passage.title, url=h.passage.url,
                             lang=h.passage.lang, category=h.passage.category,  # type: ignore[arg-type]
-                            heading=h.passage.heading, snippet=_snippet(h.passage.text),
-                            score=round(h.score, 4)) for h in res.hits])
+                            heading=h.passage.heading, snippet=snippet(h.passage.text, SNIPPET_CHARS),
+                            score=round(h.score, 4), other_language=h.passage.lang != res.lang)
+                 for h in res.hits])
 
 
 def get_state(request: Request) -> SearchState:

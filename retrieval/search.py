@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from retrieval import fusion
 from retrieval.calibration import Calibrator
 from retrieval.config import Settings
 from retrieval.encoders import Encoder
@@ -56,27 +57,6 @@ class SearchResult:
     index_version: str = ""
 
 
-def _minmax(x: np.ndarray) -> np.ndarray:
-    if len(x) == 0:
-        return x
-    lo, hi = float(x.min()), float(x.max())
-    return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
-
-
-def _zscore(x: np.ndarray) -> np.ndarray:
-    if len(x) == 0:
-        return x
-    sd = float(x.std())
-    return (x - float(x.mean())) / sd if sd > 0 else np.zeros_like(x)
-
-
-def _ranks(x: np.ndarray) -> np.ndarray:
-    order = np.argsort(-x, kind="stable")
-    r = np.empty(len(x), np.float32)
-    r[order] = np.arange(1, len(x) + 1)
-    return r
-
-
 class Searcher:
     """Stateless over an immutable :class:`IndexData`; safe to call from many threads."""
 
@@ -89,12 +69,7 @@ class Searcher:
         self.calibrator = calibrator or Calibrator.load(settings.calibration_file)
         self.langs = sorted(set(data.langs.tolist()))
         fcfg = settings["fusion"]
-        self.method = str(fcfg["method"])
-        self.dense_weight = float(fcfg["dense_weight"])
-        # a stronger dense model deserves more weight: optional per-encoder override of dense_weight
-        self.encoder_weights = {k: float(v) for k, v in (fcfg.get("dense_weight_by_encoder") or {}).items()}
-        self.rrf_k = float(fcfg["rrf_k"])
-        self.normalization = str(fcfg.get("normalization", "minmax"))
+        self.fusion = fusion.FusionConfig.from_settings(fcfg)
         self.candidates = int(fcfg["candidates"])
         self.threshold = float(settings["answerable"]["threshold"])
 
@@ -162,13 +137,8 @@ class Searcher:
             fused = dense
         elif method == "bm25":
             fused = lex
-        elif self.method == "rrf":
-            w = self.encoder_weights.get(key, self.dense_weight)
-            fused = w / (self.rrf_k + _ranks(dense)) + (1 - w) / (self.rrf_k + _ranks(lex))
         else:
-            w = self.encoder_weights.get(key, self.dense_weight)
-            norm = _zscore if self.normalization == "zscore" else _minmax
-            fused = w * norm(dense) + (1 - w) * norm(lex)
+            fused = fusion.fuse(dense, lex, self.fusion, key)
         order = np.lexsort((idx, -fused))
         feats = self._features(feat_idx, dense_all, float(bm[feat_idx].max(initial=0.0)) / bound)
         prob = self.calibrator.prob(self.encoders[key].name, feats)
@@ -188,25 +158,37 @@ class Searcher:
 
     # ------------------------------------------------------------ public search
 
+    def choose_group(self, query: str, qlang: str, method: str = "hybrid",
+                     qvecs: dict[str, np.ndarray] | None = None) -> GroupResult | None:
+        """The passage language to answer from: the customer's, unless it has nothing answerable.
+
+        The other language is searched when the customer's has no passages at all or its calibrated verdict
+        is "not answerable"; it wins only when it is answerable and more probable (the multilingual encoder
+        matches across languages, so a Portuguese question can find an English-only article).
+        With ``method="bm25"`` there is no verdict: the other language is used only when the customer's is empty.
+        """
+        qvecs = {} if qvecs is None else qvecs
+        verdict = method != "bm25"
+        others = [g for g in self.langs if g != qlang]
+        first = self.score_group(query, qlang, qlang, method, qvecs, verdict) if qlang in self.langs else None
+        if first is not None and (not verdict or first.probability >= self.threshold):
+            return first
+        if first is not None and not self.settings["language"]["fallback"]:
+            return first
+        alts = [g for g in (self.score_group(query, qlang, o, method, qvecs, verdict) for o in others) if g is not None]
+        if first is None:
+            return max(alts, key=lambda g: g.probability if verdict else 0.0, default=None)
+        best = max(alts, key=lambda g: g.probability, default=None)
+        if best is not None and best.probability >= self.threshold and best.probability > first.probability:
+            return best
+        return first
+
     def search(self, query: str, lang: str = "auto", k: int = 5, per_article: int = 1) -> SearchResult:
         """Top ``k`` passages (at most ``per_article`` per article) and the answerable verdict."""
         query = " ".join(query.split())
         default = str(self.settings["language"]["default"])
         qlang = detect_language(query, default) if lang == "auto" else lang
-        qvecs: dict[str, np.ndarray] = {}
-        order = [qlang] + [g for g in self.langs if g != qlang]
-        first = self.score_group(query, qlang, qlang, "hybrid", qvecs) if qlang in self.langs else None
-        chosen = first
-        if (first is None or first.probability < self.threshold) and self.settings["language"]["fallback"]:
-            for other in order[1:]:
-                alt = self.score_group(query, qlang, other, "hybrid", qvecs)
-                if alt is not None and alt.probability >= self.threshold and (
-                        first is None or alt.probability > first.probability):
-                    chosen = alt
-                    break
-            if chosen is None:
-                chosen = next((g for g in (self.score_group(query, qlang, o, "hybrid", qvecs) for o in order[1:])
-                               if g is not None), None)
+        chosen = self.choose_group(query, qlang, "hybrid")
         if chosen is None:
             return SearchResult(query, qlang, None, False, False, 0.0, [], self.data.version)
         hits: list[Hit] = []
@@ -224,8 +206,12 @@ class Searcher:
                             float(chosen.probability), hits, self.data.version)
 
     def rank_documents(self, query: str, lang: str, method: str, top: int = 10) -> list[str]:
-        """Article keys ranked by the best passage score (benchmarks rank documents, not passages)."""
-        res = self.score_group(query, lang, lang, method, verdict=False)
+        """Article keys ranked by the best passage score (benchmarks rank documents, not passages).
+
+        The language is chosen as in :meth:`search`, so a question in a language the corpus lacks is
+        ranked over the other language's documents instead of finding nothing.
+        """
+        res = self.choose_group(query, lang, method)
         if res is None:
             return []
         seen: list[str] = []

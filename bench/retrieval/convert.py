@@ -2,6 +2,8 @@
 
 ``python -m bench.retrieval.convert stackfaq --src /work/shared/datasets/stackfaq --out-dir .data/bench/stackfaq``
 ``python -m bench.retrieval.convert faquad --src /work/shared/datasets/faquad_ptbr --out-dir .data/bench/faquad``
+``python -m bench.retrieval.convert kbx --src kb_articles --out-dir .data/bench/kbx_pt_en --query-lang pt``
+``python -m bench.retrieval.convert kbx --src kb_articles --out-dir .data/bench/kbx_en_pt --query-lang en``
 
 Writes ``corpus.jsonl`` ({"id","title","text","lang"}), ``queries.jsonl`` ({"id","query","lang","relevant"})
 and a fixed split of the queries into ``queries_dev.jsonl`` (30 %, for tuning) and ``queries_test.jsonl``
@@ -59,6 +61,37 @@ def faquad(src: Path) -> tuple[list[dict], list[dict]]:
     return corpus, queries
 
 
+def kbx(src: Path, query_lang: str) -> tuple[list[dict], list[dict]]:
+    """Cross-language: the help center's titles and section headings in ``query_lang`` as questions, over
+    the OTHER language's articles only (each relevant = the translation of the article they come from).
+
+    This is the case of a customer whose language has no article: the multilingual encoder must still find
+    the other language's one (a ranking inside the query's language alone scores 0 here).
+    """
+    from retrieval.ingest import load_articles, markdown_sections
+
+    arts = load_articles(src).articles
+    other = "en" if query_lang == "pt" else "pt"
+    targets = {a.id: a for a in arts if a.lang == other}
+    corpus = [{"id": a.id, "title": a.title, "lang": other,
+               "text": "\n".join(t for _, t in markdown_sections(a.body))} for a in targets.values()]
+    heads: dict[str, list[str]] = {}
+    for a in arts:
+        if a.lang == query_lang:
+            heads[a.id] = [p[-1] for p, _ in markdown_sections(a.body) if p and len(p[-1].split()) >= 3
+                           and p[-1].strip().lower() != a.title.lower()]
+    # a heading that several articles share ("Still need help?") names no article: not a question
+    shared = {h for h in set().union(*heads.values()) if sum(h in hs for hs in heads.values()) > 1} if heads else set()
+    queries = []
+    for a in arts:
+        if a.lang != query_lang or a.translation not in targets:
+            continue
+        asks = [a.title] + [h for h in heads[a.id] if h not in shared]
+        for j, q in enumerate(dict.fromkeys(asks)):
+            queries.append({"id": f"{a.id}-{j:02d}", "query": q, "lang": query_lang, "relevant": [a.translation]})
+    return corpus, queries
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for r in rows:
@@ -68,11 +101,15 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.retrieval.convert", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("dataset", choices=["stackfaq", "faquad"])
+    ap.add_argument("dataset", choices=["stackfaq", "faquad", "kbx"])
     ap.add_argument("--src", required=True, type=Path, help="data set folder (see /work/shared/datasets)")
     ap.add_argument("--out-dir", required=True, type=Path)
+    ap.add_argument("--query-lang", choices=["pt", "en"], default="pt", help="kbx: language of the questions")
     args = ap.parse_args(argv)
-    corpus, queries = (stackfaq if args.dataset == "stackfaq" else faquad)(args.src)
+    if args.dataset == "kbx":
+        corpus, queries = kbx(args.src, args.query_lang)
+    else:
+        corpus, queries = (stackfaq if args.dataset == "stackfaq" else faquad)(args.src)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl(args.out_dir / "corpus.jsonl", corpus)
     write_jsonl(args.out_dir / "queries.jsonl", queries)

@@ -17,6 +17,7 @@ from pathlib import Path  # noqa: E402
 
 from bench.retrieval.core import build_searcher, evaluate, read_jsonl  # noqa: E402
 from retrieval.config import load_settings  # noqa: E402
+from retrieval.fusion import FusionConfig  # noqa: E402
 
 DATASETS = ("stackfaq", "faquad")
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
                 res = {}
                 for d in DATASETS:
                     s = searchers[d]
-                    s.method, s.dense_weight, s.encoder_weights = method, w, {}
+                    s.fusion = FusionConfig(method=method, dense_weight=w)
                     res[d] = evaluate(s, data[d][1], "hybrid")[0]
                 row = {"normalizer": norm, "title_weight": tw, "method": method, "dense_weight": w,
                        **{f"{d}_mrr": res[d]["mrr_at_10"] for d in DATASETS},

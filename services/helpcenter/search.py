@@ -10,11 +10,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from retrieval.snippets import snippet
 from services.helpcenter.articles import Article, ArticleStore
 from textnorm import ALL_STOPWORDS, fold, words
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
+SNIPPET_CHARS = 200
 
 
 @dataclass
@@ -73,9 +75,7 @@ def retrieval_search(state: Any, store: ArticleStore, query: str, lang: str, lim
         if article is None:
             continue
         seen.add(passage.article_id)
-        text = " ".join(str(passage.text).split())
-        snippet = text if len(text) <= 200 else text[:200].rsplit(" ", 1)[0] + "…"
-        hits.append(SearchHit(article, snippet, float(hit.score)))
+        hits.append(SearchHit(article, snippet(str(passage.text), SNIPPET_CHARS), float(hit.score)))
     return hits
 
 

@@ -46,6 +46,11 @@ O Pix é aprovado em minutos e tem 5% de desconto.
 
 Parcelamos em até 12x sem juros no cartão de crédito (Visa, Mastercard, Elo, Amex, Hipercard).
 
+| Valor da compra | Parcelas sem juros |
+|---|---|
+| até R$ 500 | até 6x |
+| acima de R$ 500 | até 12x |
+
 ## Boleto
 
 O boleto vence em 3 dias e a aprovação leva até 3 dias úteis.

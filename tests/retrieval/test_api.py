@@ -67,3 +67,18 @@ def test_openapi_documents_limits_and_response_model(client: TestClient) -> None
     assert set(params["lang"]["enum"]) == {"pt", "en", "auto"}
     assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("SearchResponse")
     assert "PassageOut" in spec["components"]["schemas"]
+
+
+def test_other_language_results_say_so_in_the_customers_language(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "como ligar a visão noturna infravermelha da Lumo Cam?",
+                                             "lang": "pt", "k": 2}).json()
+    assert body["fallback"] is True and body["results_lang"] == "en"
+    assert body["language_note"] == "Não encontrei esse assunto em português; o artigo abaixo está em inglês."
+    assert body["results"][0]["url"] == "/help/en/lumo-cam-night-vision" and body["results"][0]["other_language"]
+    same = client.get("/api/search", params={"q": "esqueci minha senha", "lang": "pt"}).json()
+    assert same["language_note"] is None and not any(r["other_language"] for r in same["results"])
+
+
+def test_snippets_have_no_table_syntax(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "parcelar no cartao de credito", "lang": "pt"}).json()
+    assert body["results"] and all("|" not in r["snippet"] and "**" not in r["snippet"] for r in body["results"])

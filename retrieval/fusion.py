@@ -1,0 +1,116 @@
+"""Combining the dense and BM25 scores of one query's candidates into one ranking.
+
+Why per query: which ranking deserves trust changes from question to question and from data set to data
+set. A fixed weight tuned on one benchmark (the old ``dense_weight`` per encoder) put the hybrid below
+BM25 alone on other data. ``adaptive`` (the default) looks at how each ranking's scores are *shaped* for
+this query: a ranking whose top candidates stand out clearly from the rest is confident; one whose top
+scores are a flat plateau (e.g. BM25 when the only matching word is "pedido", which half the articles
+contain, or BM25 across languages) is not. Each ranking's confidence is one minus the normalised entropy
+of a softmax over its top ``top`` scores, with the temperature set to the standard deviation of its
+scores over all candidates, so it means the same for cosines and for BM25 points. The dense weight is
+``cd^p / (cd^p + cl^p)`` and the scores are min-max scaled before mixing, as before.
+
+``weighted`` (fixed weight, optionally per encoder) and ``rrf`` (reciprocal-rank fusion) stay available
+for comparison; ``python -m bench.retrieval.fusion compare`` measures all of them on several data sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+METHODS = ("adaptive", "weighted", "rrf")
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """The ``fusion`` block of retrieval.yml (only the keys fusion itself uses)."""
+
+    method: str = "adaptive"
+    dense_weight: float = 0.5  # weighted / rrf
+    dense_weight_by_encoder: dict[str, float] = field(default_factory=dict)  # weighted / rrf
+    rrf_k: float = 60.0
+    normalization: str = "minmax"  # weighted: minmax or zscore
+    confidence_top: int = 10  # adaptive: how many top scores describe a ranking's shape
+    sharpness: float = 2.0  # adaptive: p in cd^p / (cd^p + cl^p); 1 = proportional, higher = decisive
+
+    @classmethod
+    def from_settings(cls, cfg: dict) -> FusionConfig:
+        method = str(cfg.get("method", "adaptive"))
+        if method not in METHODS:
+            raise ValueError(f"retrieval.yml: fusion.method {method!r} must be one of {', '.join(METHODS)}")
+        top = int(cfg.get("confidence_top", 10))
+        sharp = float(cfg.get("sharpness", 2.0))
+        if top < 2 or sharp <= 0:
+            raise ValueError("retrieval.yml: fusion.confidence_top must be >= 2 and fusion.sharpness > 0")
+        return cls(method=method, dense_weight=float(cfg.get("dense_weight", 0.5)),
+                   dense_weight_by_encoder={k: float(v) for k, v in (cfg.get("dense_weight_by_encoder") or {}).items()},
+                   rrf_k=float(cfg.get("rrf_k", 60)), normalization=str(cfg.get("normalization", "minmax")),
+                   confidence_top=top, sharpness=sharp)
+
+
+def minmax(x: np.ndarray) -> np.ndarray:
+    """Scale to 0..1 within this query's candidates (all equal → all 1)."""
+    if len(x) == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
+
+
+def zscore(x: np.ndarray) -> np.ndarray:
+    if len(x) == 0:
+        return x
+    sd = float(x.std())
+    return (x - float(x.mean())) / sd if sd > 0 else np.zeros_like(x)
+
+
+def ranks(x: np.ndarray) -> np.ndarray:
+    """1 = best; ties keep candidate order."""
+    order = np.argsort(-x, kind="stable")
+    r = np.empty(len(x), np.float32)
+    r[order] = np.arange(1, len(x) + 1)
+    return r
+
+
+def weighted(dense: np.ndarray, lex: np.ndarray, w: float, normalization: str = "minmax") -> np.ndarray:
+    norm = zscore if normalization == "zscore" else minmax
+    return w * norm(dense) + (1 - w) * norm(lex)
+
+
+def rrf(dense: np.ndarray, lex: np.ndarray, w: float = 0.5, k: float = 60.0) -> np.ndarray:
+    return w / (k + ranks(dense)) + (1 - w) / (k + ranks(lex))
+
+
+def confidence(scores: np.ndarray, top: int = 10) -> float:
+    """0 (flat: the top candidates are indistinguishable) .. 1 (one candidate stands out).
+
+    1 − normalised entropy of softmax(top scores / σ), σ = spread of the scores over all candidates.
+    """
+    if len(scores) < 2:
+        return 0.0
+    sd = float(scores.std())
+    if sd <= 0:
+        return 0.0
+    s = np.sort(scores)[::-1][:top]
+    p = np.exp((s - s[0]) / sd)
+    p /= p.sum()
+    ent = float(-(p * np.log(p)).sum())
+    return max(0.0, 1.0 - ent / float(np.log(len(s))))
+
+
+def dense_weight(dense: np.ndarray, lex: np.ndarray, top: int = 10, sharpness: float = 2.0) -> float:
+    """This query's weight of the dense ranking (0.5 when neither ranking is confident)."""
+    cd = confidence(dense, top) ** sharpness
+    cl = confidence(lex, top) ** sharpness
+    return cd / (cd + cl) if cd + cl > 0 else 0.5
+
+
+def fuse(dense: np.ndarray, lex: np.ndarray, cfg: FusionConfig, encoder_key: str = "default") -> np.ndarray:
+    """Fused score of each candidate (higher is better; comparable only within this query)."""
+    if cfg.method == "adaptive":
+        return weighted(dense, lex, dense_weight(dense, lex, cfg.confidence_top, cfg.sharpness))
+    w = cfg.dense_weight_by_encoder.get(encoder_key, cfg.dense_weight)
+    if cfg.method == "rrf":
+        return rrf(dense, lex, w, cfg.rrf_k)
+    return weighted(dense, lex, w, cfg.normalization)
