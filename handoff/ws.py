@@ -7,8 +7,12 @@ Protocol (JSON text frames):
   ``on``), ``ping`` (keeps the agent "seen", for presence).
 * server → client: ``hello`` (``agent``), ``ack`` (``client_message_id``, ``seq``: the message is committed),
   events of watched conversations with ``conversation_id`` and ``handoff_id`` added (``message``, ``typing``,
-  ``notice``, ``mode``), ``agents``-channel events of the agent's teams (``queue_changed``,
+  ``notice``, ``status``), ``agents``-channel events of the agent's teams (``queue_changed``,
   ``customer_message``, ``note``, ``closed``, ...), ``error`` (``code``, ``message``), ``pong``.
+
+Every ``agents``-channel event carries the team it concerns; an agent receives only those of their teams, a lead
+all of them, and an event without a team (a conversation no team holds) reaches leads only. Customers' texts,
+CSAT comments and contact details therefore never reach another team's console.
 
 Bad frames get an ``error`` frame and the socket stays open; a missing/expired session closes it with 4401.
 """
@@ -33,6 +37,13 @@ router = APIRouter()
 FRAME_LIMIT = 64_000
 
 
+def may_see(agent: Agent, team: object) -> bool:
+    """Whether an ``agents``-channel event about ``team`` may reach this agent's console."""
+    if agent.is_lead:
+        return True
+    return isinstance(team, str) and agent.can_see_team(team)
+
+
 class AgentSocket:
     """One console connection."""
 
@@ -53,10 +64,8 @@ class AgentSocket:
     async def pump_agents(self) -> None:
         async with self.svc.hub.subscribe(AGENTS_CHANNEL) as events:
             async for event in events:
-                team = event.get("team")
-                if team is not None and not self.agent.can_see_team(str(team)):
-                    continue
-                await self.send(event)
+                if may_see(self.agent, event.get("team")):
+                    await self.send(event)
 
     async def pump_conversation(self, handoff_id: int, conversation_id: str, subscription: Any) -> None:
         async with subscription:
@@ -96,8 +105,9 @@ class AgentSocket:
         elif kind == "message":
             cmid = frame.get("client_message_id")
             text = frame.get("text")
-            if not isinstance(text, str) or not text.strip() or len(text) > 4000:
-                await self.error("bad_text", "text must be 1-4000 characters", client_message_id=cmid)
+            limit = self.ws.app.state.chat_config.max_message_chars  # the one limit, services/chat/chat.yml
+            if not isinstance(text, str) or not text.strip() or len(text) > limit:
+                await self.error("bad_text", f"text must be 1-{limit} characters", client_message_id=cmid)
                 return
             message = await self.svc.send_message(self.agent, handoff_id, text)
             await self.send({"type": "ack", "client_message_id": cmid, "seq": message.seq, "handoff_id": handoff_id})

@@ -7,12 +7,35 @@ the pipeline and fail deep inside it. Customers and buggy clients get a clear 40
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-MAX_MESSAGE_CHARS = 5000
+import yaml
+
+CHAT_FILE = Path(__file__).resolve().parents[2] / "services" / "chat" / "chat.yml"
+DEFAULT_MAX_MESSAGE_CHARS = 2000
+
+
+def max_message_chars() -> int:
+    """The product's one message-length limit, ``max_message_chars`` of the chat settings file.
+
+    Read from the YAML file (not imported: ``bot/`` never imports ``services/``) so a customer message that the
+    widget and the gateway accept is never refused here, and a longer one sent straight to Rasa is.
+    """
+    file = Path(os.environ.get("CHAT_SETTINGS") or CHAT_FILE)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8")) if file.exists() else None
+    except yaml.YAMLError:
+        raw = None  # the services app refuses to start with a broken file and says why
+    value = raw.get("max_message_chars") if isinstance(raw, dict) else None
+    return value if isinstance(value, int) and value > 0 else DEFAULT_MAX_MESSAGE_CHARS
+
+
+MAX_MESSAGE_CHARS = max_message_chars()
 MAX_SENDER_CHARS = 64  # the conversation id column of the services app
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@+=-]+$")
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
