@@ -1,0 +1,85 @@
+"""The real services app process (``python -m services``): its access log masks personal data in URLs, the
+files it creates are private, and it listens on loopback only."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts.stack import REPO_ROOT, free_port
+from tests.listening import LOOPBACK_V4, listening_addresses
+
+pytestmark = pytest.mark.slow
+
+CPF = "529.982.247-25"
+
+
+@pytest.fixture(scope="module")
+def services_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path, int]]:
+    data_dir = tmp_path_factory.mktemp("svc") / "data"  # does not exist yet: the app creates it
+    log_path = data_dir.parent / "services.log"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"HOST", "SERVICES_HOST", "INTERNAL_TOKEN"}}
+    env.update({"PYTHONPATH": str(REPO_ROOT), "OMP_WAIT_POLICY": "PASSIVE", "DATA_DIR": str(data_dir),
+                "DATABASE_URL": f"sqlite:///{data_dir / 'services.db'}", "APP_ENV": "embedded"})
+    with log_path.open("wb") as log:
+        # The test's own umask is the usual 022: the app must make its files private by itself.
+        proc = subprocess.Popen([sys.executable, "-m", "services", "--port", str(port)], cwd=REPO_ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, umask=0o022)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"services app exited:\n{log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"services app not healthy:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url, data_dir, log_path, port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_access_log_masks_a_cpf_in_the_query(services_process) -> None:
+    url, _, log_path, _ = services_process
+    httpx.get(f"{url}/api/search", params={"q": f"meu cpf é {CPF}", "lang": "pt"}, timeout=30)
+    httpx.get(f"{url}/api/search", params={"q": "ana.silva@gmail.com"}, timeout=30)
+    httpx.get(f"{url}/api/orders/20481234", timeout=30)
+    time.sleep(0.5)
+    log = log_path.read_text()
+    assert "GET /api/search?q=" in log, log[-2000:]  # the access log is on
+    for secret in (CPF, "529.982.247", "ana.silva", "ana.silva%40gmail.com"):
+        assert secret not in log
+    assert "***.***.***-25" in log
+    assert "/api/orders/20481234" in log  # order numbers are not personal data
+
+
+def test_files_it_creates_are_private(services_process) -> None:
+    _, data_dir, _, _ = services_process
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    created = [p for p in data_dir.rglob("*") if p.is_file()]
+    assert any(p.name == "services.db" for p in created)
+    for path in created:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f"{path} is readable by others"
+
+
+def test_listens_on_loopback_only(services_process) -> None:
+    *_, port = services_process
+    assert listening_addresses(port) == {LOOPBACK_V4}
