@@ -100,7 +100,12 @@ class OnnxE5Encoder:
         return self._encode(texts, PASSAGE_PREFIX)
 
     def token_ids(self, text: str, prefix: str = QUERY_PREFIX) -> list[int]:
-        """``<s>`` + content ids + ``</s>``, cut to ``max_tokens`` (what the graph sees)."""
+        """``<s>`` + content ids + ``</s>``, cut to ``max_tokens`` (what the graph sees).
+
+        The text is cut first to what ``max_tokens`` tokens can cover (a token spans at most
+        ``max_piece_chars`` characters), so a huge input costs no more than a long passage.
+        """
+        text = text[: self.max_tokens * self.tokenizer.max_piece_chars]
         ids = self.tokenizer.encode(prefix + text)[: self.max_tokens - 2]
         return [self.tokenizer.bos, *ids, self.tokenizer.eos]
 

