@@ -7,12 +7,13 @@ answers, prints where to go, and stops every process it started when you press C
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
 from pathlib import Path
 
-from scripts.stack import REPO_ROOT, PortInUse, Ports, Stack, latest_model
+from scripts.stack import PRIVATE_UMASK, REPO_ROOT, PortInUse, Ports, Stack, latest_model
 
 COLOURS = {"rasa": "\033[35m", "actions": "\033[36m", "services": "\033[32m"}
 RESET = "\033[0m"
@@ -29,6 +30,8 @@ def main() -> int:
     parser.add_argument("--production", action="store_true",
                         help="use endpoints.production.yml and APP_ENV=production (PostgreSQL + Redis)")
     args = parser.parse_args()
+    # Whatever this launcher writes (demo accounts, data directory) is readable by this user only.
+    os.umask(PRIVATE_UMASK)
 
     ports = Ports.from_env()
     try:

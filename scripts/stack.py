@@ -3,6 +3,12 @@
 Used by ``make run`` (scripts/run_all.py) and by the end-to-end tests (tests/stack.py), so the tests exercise
 exactly what a newcomer runs. Each process gets its own log file; stopping terminates whole process groups so
 no server is left behind.
+
+Security (issue #12): every process binds to 127.0.0.1 (``HOST`` changes it); the secrets of a run — the Rasa
+API token, the internal token and the action server's token — are generated here and reach the processes
+through their environment only, never their command line (``ps`` shows command lines to every user); the
+data directory, the log files and everything the processes create are private to the user (umask 077), and
+the log lines are masked for personal data before they are written.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PRIVATE_UMASK = 0o077
 RASA_PY = REPO_ROOT / ".venv" / "rasa" / "bin" / "python"
 SERVICES_PY = REPO_ROOT / ".venv" / "services" / "bin" / "python"
 
@@ -74,17 +81,22 @@ class Process:
     _pump: threading.Thread | None = None
 
     def start(self, echo: Callable[[str, str], None] | None) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab", buffering=0)
+        from services.privacy import redact_log_text
+
+        make_private_dir(self.log_path.parent)
+        log = open_private_log(self.log_path)
         self.popen = subprocess.Popen(self.command, cwd=REPO_ROOT, env=self.env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+                                      stderr=subprocess.STDOUT, start_new_session=True, umask=PRIVATE_UMASK)
 
         def pump() -> None:
+            # Second line of defence: the processes mask their own log records (pii/logs.py), but output that
+            # bypasses logging (prints, warnings, a crash's traceback) is masked here before it is written.
             assert self.popen and self.popen.stdout
-            for line in iter(self.popen.stdout.readline, b""):
-                log.write(line)
+            for raw in iter(self.popen.stdout.readline, b""):
+                line = redact_log_text(raw.decode("utf-8", "replace"))
+                log.write(line.encode("utf-8"))
                 if echo:
-                    echo(self.name, line.decode("utf-8", "replace").rstrip())
+                    echo(self.name, line.rstrip())
             log.close()
 
         self._pump = threading.Thread(target=pump, daemon=True, name=f"log-{self.name}")
@@ -119,6 +131,31 @@ class Process:
             return "(no log)"
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) readable by this user only; tighten it if it already existed."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def open_private_log(path: Path):  # -> BinaryIO
+    """Append-only log file readable by this user only (also when it was created world-readable before)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab", buffering=0)
+
+
+def make_tree_private(root: Path) -> None:
+    """Remove group/other permissions from everything under ``root`` (data written before this was enforced)."""
+    make_private_dir(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames:
+            (Path(dirpath) / name).chmod(0o700)
+        for name in filenames:
+            path = Path(dirpath) / name
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & 0o700)
+
+
 @dataclass
 class Stack:
     """The three processes of the product, wired to each other on the given ports."""
@@ -131,6 +168,7 @@ class Stack:
     processes: list[Process] = field(default_factory=list)
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    action_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def services_url(self) -> str:
@@ -154,12 +192,15 @@ class Stack:
         if self.production:
             return REPO_ROOT / "endpoints.production.yml"
         path = self.data_dir / "endpoints.generated.yml"
+        # The action server's token stays a ${...} reference that Rasa fills from its environment.
         path.write_text(
             "# Written by scripts/stack.py for this run; edit endpoints.yml instead.\n"
             f"action_endpoint:\n  url: \"http://127.0.0.1:{self.ports.actions}/webhook\"\n"
+            "  headers:\n    X-Action-Token: ${ACTION_SERVER_TOKEN}\n"
             "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
             f"  db: \"{self.data_dir / 'rasa_tracker.db'}\"\n"
         )
+        path.chmod(0o600)
         return path
 
     def _env(self) -> dict[str, str]:
@@ -173,6 +214,7 @@ class Stack:
             "RASA_URL": self.rasa_url,
             "RASA_TOKEN": self.rasa_token,
             "INTERNAL_TOKEN": self.internal_token,
+            "ACTION_SERVER_TOKEN": self.action_token,
             "PUBLIC_URL": self.services_url,
             "SERVICES_PORT": str(self.ports.services),
             "DATA_DIR": str(self.data_dir),
@@ -197,17 +239,17 @@ class Stack:
         return env
 
     def build(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_tree_private(self.data_dir)
         logs = self.data_dir / "logs"
         env = self._env()
+        # No secret on any command line: bot.rasa_server and bot.action_server read them from the environment.
         self.processes = [
-            Process("actions", [str(RASA_PY), "-m", "rasa_sdk", "--actions", "bot.actions",
-                                "--port", str(self.ports.actions)],
+            Process("actions", [str(RASA_PY), "-m", "bot.action_server", "--port", str(self.ports.actions)],
                     f"http://127.0.0.1:{self.ports.actions}/health", env, logs / "actions.log"),
-            Process("rasa", [str(RASA_PY), "-m", "rasa", "run", "--enable-api", "--auth-token", self.rasa_token,
+            Process("rasa", [str(RASA_PY), "-m", "bot.rasa_server", "--enable-api",
                              "--cors", "*", "--model", str(self.model_path), "--endpoints",
                              str(self._endpoints_file()), "--credentials", str(REPO_ROOT / "credentials.yml"),
-                             "--port", str(self.ports.rasa), "--interface", "127.0.0.1"],
+                             "--port", str(self.ports.rasa)],
                     f"http://127.0.0.1:{self.ports.rasa}/", env, logs / "rasa.log"),
             Process("services", [str(SERVICES_PY), "-m", "services", "--port", str(self.ports.services)],
                     f"{self.services_url}/api/health", env, logs / "services.log"),

@@ -13,6 +13,8 @@ from typing import Any
 
 import requests
 
+from bot.secret_env import SecretError, read_secret
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = float(os.environ.get("SERVICES_TIMEOUT_SECONDS", "4"))
@@ -41,7 +43,13 @@ class ServiceResult:
 def call(method: str, path: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS, **kwargs: Any) -> ServiceResult:
     """Call the services app; network errors and timeouts become ``status=0``."""
     url = f"{services_url()}{path}"
-    headers = {"X-Internal-Token": os.environ.get("INTERNAL_TOKEN", ""), **kwargs.pop("headers", {})}
+    # INTERNAL_TOKEN or INTERNAL_TOKEN_FILE: never from the command line (see bot/secret_env.py).
+    try:
+        token = read_secret("INTERNAL_TOKEN")
+    except SecretError as error:
+        log.error("%s; calling the services app without the internal token", error)
+        token = ""
+    headers = {"X-Internal-Token": token, **kwargs.pop("headers", {})}
     try:
         response = requests.request(method, url, timeout=timeout, headers=headers, **kwargs)
     except requests.RequestException as error:
