@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from handoff import auth
 from handoff import transcript as transcripts
 from handoff.models import Agent
-from handoff.service import EscalationRequest, HandoffError, HandoffService
+from handoff.service import EscalationRequest, HandoffError, HandoffService, TurnReport
 from services.internal_auth import require_internal_token
 
 router = APIRouter(prefix="/api/handoff", tags=["handoff"])
@@ -40,6 +40,15 @@ class EscalationIn(BaseModel):
     language: str | None = Field(default=None, max_length=5)
     kb_categories: list[str] = Field(default_factory=list, max_length=50)
     events: list[dict[str, Any]] | None = Field(default=None, max_length=5000)
+
+
+class TurnIn(BaseModel):
+    conversation_id: str = Field(min_length=1, max_length=64)
+    language: str | None = Field(default=None, max_length=5)
+    events: list[dict[str, Any]] = Field(default_factory=list, max_length=5000)
+    current_failed: bool = False
+    immediate_only: bool = False
+    requested: bool = False
 
 
 class LoginIn(BaseModel):
@@ -66,6 +75,21 @@ class ResolveIn(BaseModel):
 
 
 # -- action server -----------------------------------------------------------------------------------------
+@router.post("/turns", dependencies=[Depends(require_internal_token)])
+async def consider_turn(body: TurnIn, request: Request) -> dict[str, Any]:
+    """The action server reports the turn it answers; the policy decides here whether a person takes over.
+
+    ``{"escalated": false}``: the bot answers. Otherwise the escalation's result with ``escalated: true``,
+    ``bot_text`` (what the bot says now) and ``pause: true`` (Rasa stops answering until the person is done).
+    """
+    try:
+        return await _svc(request).consider(TurnReport(
+            conversation_id=body.conversation_id, language=body.language, events=body.events,
+            current_failed=body.current_failed, immediate_only=body.immediate_only, requested=body.requested))
+    except HandoffError as error:
+        raise _fail(error) from error
+
+
 @router.post("/escalations", status_code=201, dependencies=[Depends(require_internal_token)])
 async def create_escalation(body: EscalationIn, request: Request, response: Response) -> dict[str, Any]:
     """Escalate a conversation (called by ``action_request_human``); returns what to tell the customer."""

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from handoff import listeners
 from handoff.api import router as api_router
 from handoff.auth import LoginThrottle
 from handoff.policy import load_policy
@@ -43,9 +44,8 @@ def register(app: FastAPI) -> None:
 
 async def on_startup(app: FastAPI) -> None:
     policy = load_policy()
-    settings = app.state.settings
-    service = HandoffService(app.state.db, app.state.chat, app.state.hub, policy, settings.rasa_url,
-                             min(settings.rasa_timeout_seconds, 10.0), rasa_token=settings.rasa_token)
+    service = HandoffService(app.state.conversations, app.state.chat, app.state.hub, policy)
+    listeners.register(app.state.conversations.bus, service)
     app.state.handoff = service
     app.state.handoff_throttle = LoginThrottle(int(policy.section("agents").get("max_failed_logins", 5)))
     service.webhooks.start()

@@ -1,5 +1,7 @@
-"""Tables of the handoff module: agents and their sessions, handoffs (escalations), notes, an audit trail
-and the webhook outbox.
+"""Tables of the handoff module: agents and their sessions, handoffs (escalations), notes and the webhook outbox.
+
+What happened to a handoff (created, claimed, transferred, resolved...) is in the conversation event log
+(``conversation_events`` with its ``handoff_id``), not in a table of its own.
 
 Why an outbox table for webhooks: an event must survive a restart between "the handoff changed" and "the
 helpdesk received it", so the delivery is committed in the same transaction as the change and a background
@@ -18,8 +20,9 @@ from services.db import Base
 
 ROLES = ("agent", "lead")
 AGENT_STATUSES = ("online", "away", "offline")
+# The escalation's own record (the conversation's status, in services.conversations, says who has the chat):
 # queued: waiting for an agent; offline: outside hours / nobody online, waits as a ticket;
-# active: an agent holds it; resolved / handed_back: closed.
+# active: an agent holds it; resolved / handed_back: closed. Written together with the status, in one Tx.
 HANDOFF_STATUSES = ("queued", "offline", "active", "resolved", "handed_back")
 OPEN_STATUSES = ("queued", "offline", "active")
 WAITING_STATUSES = ("queued", "offline")
@@ -138,24 +141,6 @@ class HandoffNote(Base):
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "handoff_id": self.handoff_id, "agent_id": self.agent_id,
                 "author_name": self.author_name, "text": self.text, "created_at": iso(self.created_at)}
-
-
-class HandoffEvent(Base):
-    """Audit trail: who did what to a handoff and when (created, claimed, transferred, resolved, ...)."""
-
-    __tablename__ = "handoff_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    handoff_id: Mapped[int] = mapped_column(Integer, ForeignKey("handoff_handoffs.id", ondelete="CASCADE"),
-                                            index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "agent_id": self.agent_id, "data": self.data,
-                "created_at": iso(self.created_at)}
 
 
 class WebhookDelivery(Base):

@@ -18,7 +18,8 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 # Modules whose tables live on Base. Alembic's env.py imports them for autogenerate; a module that does not
 # exist yet is skipped, so each feature can add its models without touching the others.
-MODEL_MODULES = ("services.orders.models", "services.kb_events.models", "services.chat.models", "handoff.models")
+MODEL_MODULES = ("services.orders.models", "services.kb_events.models", "services.conversations.models",
+                 "services.chat.models", "handoff.models")
 
 
 class Base(DeclarativeBase):

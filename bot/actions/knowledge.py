@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import services_client
-from bot.actions.escalation import escalation_followup, should_escalate_after_fallback
+from bot.actions.escalation import consult, hand_over
 from bot.actions.language import conversation_language, pick
 
 SNIPPET_CHARS = 420
@@ -126,9 +126,9 @@ class ActionFallback(Action):
             return []
         record_event(tracker, "no_answer", query=text[:MAX_QUERY_CHARS], language=lang,
                      probability=answer.probability)
-        escalate = _escalation_decision(tracker)
-        if escalate:
-            return [FollowupAction("action_request_human")]
+        outcome = consult(tracker, current_failed=True)
+        if outcome.escalated:
+            return hand_over(dispatcher, outcome)
         if not answer.reachable:
             message = pick(lang, "Não consegui consultar a nossa central de ajuda agora.",
                            "I couldn't reach our help center right now.")
@@ -143,11 +143,6 @@ class ActionFallback(Action):
             json_message={"kb": {"asked": "offer_human"}},
         )
         return []
-
-
-def _escalation_decision(tracker: Tracker) -> bool:
-    """Ask the handoff policy whether repeated fallbacks or "didn't help" answers warrant a person."""
-    return should_escalate_after_fallback(tracker)
 
 
 class ActionKbFeedback(Action):
@@ -172,8 +167,9 @@ class ActionKbFeedback(Action):
                                                "Glad it helped! Anything else I can do for you?"),
                                      json_message={"kb": {"feedback": "helped", "article_id": marker.get("article_id")}})
             return []
-        if _escalation_decision(tracker):
-            return [FollowupAction("action_request_human")]
+        outcome = consult(tracker, current_failed=True)
+        if outcome.escalated:
+            return hand_over(dispatcher, outcome)
         dispatcher.utter_message(
             text=pick(lang, "Poxa, desculpe. Pode me contar com outras palavras o que aconteceu? Se preferir, "
                             "eu chamo uma pessoa da equipe.",
@@ -186,21 +182,23 @@ class ActionKbFeedback(Action):
 
 
 class ActionAnswerTopic(Action):
-    """Adds the matching help-center article to a service/support answer (the rule sent the answer itself).
+    """Answers a service/support intent: ``utter_answer_<intent>`` plus the link to the best help-center article.
 
-    Rules run ``utter_answer_<intent>`` and then this action, so the fixed answer is visible in the training
-    data and this action only adds what needs a live search: the link to the best article.
+    First it asks the services app whether this very message goes to a person (frustration, an always-human
+    topic): an angry customer must not get the canned answer before the handoff.
     """
 
     def name(self) -> str:
         return "action_answer_topic"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        handover = escalation_followup(tracker)  # frustration or an always-human topic: a person too
-        if handover:
-            return handover
+        outcome = consult(tracker, immediate_only=True)
+        if outcome.escalated:
+            return hand_over(dispatcher, outcome)
         lang = conversation_language(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        if f"utter_answer_{intent}" in (domain.get("responses") or {}):
+            dispatcher.utter_message(response=f"utter_answer_{intent}")
         text = tracker.latest_message.get("text") or ""
         answer = search_kb(text, lang, k=3)
         if answer.hit:

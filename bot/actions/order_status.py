@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import services_client
-from bot.actions.escalation import escalation_followup
+from bot.actions.escalation import consult, hand_over
 from bot.actions.language import conversation_language, pick
 from textnorm import normalise_order_number
 
@@ -129,9 +129,9 @@ class ActionCheckOrderStatus(Action):
         return "action_check_order_status"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        handover = escalation_followup(tracker)  # "que absurdo, cade meu pedido??" goes to a person first
-        if handover:
-            return [SlotSet("order_number", None), *handover]
+        outcome = consult(tracker, immediate_only=True)  # "que absurdo, cade meu pedido??" goes to a person first
+        if outcome.escalated:
+            return [SlotSet("order_number", None), *hand_over(dispatcher, outcome)]
         lang = conversation_language(tracker)
         number = normalise_order_number(tracker.get_slot("order_number"))
         if number is None:

@@ -105,7 +105,7 @@ async def open_session(body: SessionIn, request: Request) -> dict[str, Any]:
     tokens = request.app.state.chat_tokens
     cid = tokens.verify(_token(request, body.token))
     conv = await chat.get_conversation(cid) if cid else None
-    if conv is None or conv.mode == "closed":
+    if conv is None or conv.status == "closed":
         conv = await chat.create_conversation(body.lang)
     return {"token": tokens.issue(conv.id), "conversation": conv.to_dict(),
             "limits": {"max_message_chars": chat.config.max_message_chars,

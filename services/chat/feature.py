@@ -23,8 +23,8 @@ from services.chat.service import ChatService
 from services.chat.tokens import TokenSigner
 from services.chat.widget_assets import register_widget_route
 from services.chat.ws import router as ws_router
-from texts import catalogue
 from services.conversations.lifecycle import Conversations
+from texts import catalogue
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 

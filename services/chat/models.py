@@ -1,56 +1,25 @@
 """Tables of the chat gateway: conversations, their messages, CSAT answers and contact requests.
 
-The gateway owns the conversation record (handoff reads and updates ``mode`` only through
-:class:`services.chat.service.ChatService`). Messages carry a per-conversation ``seq`` so a client can ask
+The conversation record itself (with its one ``status``) belongs to :mod:`services.conversations`; it is
+re-exported here because every message references it. Messages carry a per-conversation ``seq`` so a client can ask
 "everything after seq N" after a reconnect, and an optional ``client_message_id`` that is unique per
 conversation, which is what makes re-sending a queued message idempotent.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.conversations.models import Conversation, iso, utcnow
 from services.db import Base
 
-MODES = ("bot", "queued", "human", "closed")
+__all__ = ["ROLES", "ChatMessage", "ContactRequest", "Conversation", "utcnow"]
+
 ROLES = ("customer", "bot", "agent", "system")
-
-
-def utcnow() -> datetime:
-    """Naive UTC timestamps: SQLite has no time zones, so every stored time is UTC by convention."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class Conversation(Base):
-    """One customer conversation; ``id`` is also the Rasa sender id (random, unguessable)."""
-
-    __tablename__ = "chat_conversations"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    language: Mapped[str] = mapped_column(String(5), default="pt")
-    mode: Mapped[str] = mapped_column(String(16), default="bot")
-    last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    csat_rating: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
-    csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
-    csat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "language": self.language,
-            "mode": self.mode,
-            "last_seq": self.last_seq,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "csat_rating": self.csat_rating,
-            "csat_comment": self.csat_comment,
-        }
 
 
 class ChatMessage(Base):
@@ -85,7 +54,7 @@ class ChatMessage(Base):
             "payload": self.payload or {},
             "author_name": self.author_name,
             "client_message_id": self.client_message_id,
-            "created_at": _iso(self.created_at),
+            "created_at": iso(self.created_at),
         }
 
 
@@ -104,6 +73,3 @@ class ContactRequest(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value else None

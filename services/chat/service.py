@@ -23,10 +23,13 @@ from sqlalchemy.exc import IntegrityError
 
 from services.chat.config import ChatConfig
 from services.chat.hub import Hub
-from services.chat.models import MODES, ROLES, ChatMessage, ContactRequest, Conversation, utcnow
-from services.chat.rasa_client import RasaClient, RasaUnavailable, reply_to_message_fields
+from services.chat.models import ROLES, ChatMessage, ContactRequest, Conversation, utcnow
+from services.chat.rasa_client import RasaClient, RasaUnavailable, Turn, reply_to_message_fields
 from services.chat.texts import text as t
 from services.chat.tokens import new_conversation_id
+from services.conversations import kinds
+from services.conversations import status as st
+from services.conversations.lifecycle import Conversations, Tx
 from services.db import Database
 
 log = logging.getLogger(__name__)
@@ -65,8 +68,10 @@ def clean_text(raw: object) -> str:
 class ChatService:
     """Conversations and messages: storing, routing to Rasa or to the human agent, and broadcasting."""
 
-    def __init__(self, db: Database, hub: Hub, rasa: RasaClient, config: ChatConfig, public_url: str = "") -> None:
+    def __init__(self, db: Database, hub: Hub, rasa: RasaClient, config: ChatConfig, public_url: str = "",
+                 conversations: Conversations | None = None) -> None:
         self.db = db
+        self.conversations = conversations or Conversations(db)
         self.hub = hub
         self.rasa = rasa
         self.config = config
@@ -79,17 +84,18 @@ class ChatService:
 
     # -- conversations -----------------------------------------------------------------------------------
     async def create_conversation(self, language: str | None = None) -> Conversation:
-        """A new conversation in bot mode; ``language`` is the page's language (falls back to the default)."""
+        """A new conversation with the bot; ``language`` is the page's language (falls back to the default)."""
         lang = language if language in self.config.languages else self.config.default_language
 
-        def work() -> Conversation:
-            with self.db.session() as s:
-                conv = Conversation(id=new_conversation_id(), language=lang, mode="bot", last_seq=0)
-                s.add(conv)
-                s.flush()
-                return conv
+        def work(tx: Tx) -> Conversation:
+            conv = Conversation(id=new_conversation_id(), language=lang, status=st.BOT, last_seq=0,
+                                created_at=tx.clock(), updated_at=tx.clock())
+            tx.session.add(conv)
+            tx.session.flush()
+            tx.append(conv.id, kinds.OPENED, "customer", status=st.BOT, language=lang, channel="web")
+            return conv
 
-        return await asyncio.to_thread(work)
+        return await self.conversations.run(work)
 
     async def adopt_conversation(self, conversation_id: str, language: str | None = None) -> Conversation:
         """Get, or register under its existing id, a conversation that began outside the widget.
@@ -99,17 +105,18 @@ class ChatService:
         """
         lang = language if language in self.config.languages else self.config.default_language
 
-        def work() -> Conversation:
-            with self.db.session() as s:
-                conv = s.get(Conversation, conversation_id)
-                if conv is None:
-                    conv = Conversation(id=conversation_id, language=lang, mode="bot", last_seq=0)
-                    s.add(conv)
-                    s.flush()
-                return conv
+        def work(tx: Tx) -> Conversation:
+            conv = tx.session.get(Conversation, conversation_id)
+            if conv is None:
+                conv = Conversation(id=conversation_id, language=lang, status=st.BOT, last_seq=0,
+                                    created_at=tx.clock(), updated_at=tx.clock())
+                tx.session.add(conv)
+                tx.session.flush()
+                tx.append(conv.id, kinds.OPENED, "customer", status=st.BOT, language=lang, channel="other")
+            return conv
 
         try:
-            return await asyncio.to_thread(work)
+            return await self.conversations.run(work)
         except IntegrityError:  # created concurrently by another request: read it back
             conv = await self.get_conversation(conversation_id)
             assert conv is not None
@@ -122,39 +129,19 @@ class ChatService:
 
         return await asyncio.to_thread(work)
 
-    async def set_mode(self, conversation_id: str, mode: str) -> Conversation:
-        """Switch routing (``bot`` | ``queued`` | ``human`` | ``closed``) and tell every socket."""
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
-
-        def work() -> Conversation:
-            with self.db.session() as s:
-                conv = s.get(Conversation, conversation_id)
-                if conv is None:
-                    raise KeyError(conversation_id)
-                conv.mode = mode
-                conv.updated_at = utcnow()
-                return conv
-
-        conv = await asyncio.to_thread(work)
-        await self.hub.publish(conversation_channel(conversation_id), {"type": "mode", "mode": mode})
-        return conv
-
     async def set_language(self, conversation_id: str, language: str) -> None:
         """Record the conversation's language (from Rasa's slot) and let the widget switch its interface."""
         if language not in self.config.languages:
             return
 
-        def work() -> bool:
-            with self.db.session() as s:
-                conv = s.get(Conversation, conversation_id)
-                if conv is None or conv.language == language:
-                    return False
-                conv.language = language
-                return True
+        def work(tx: Tx) -> None:
+            conv = tx.session.get(Conversation, conversation_id)
+            if conv is None or conv.language == language:
+                return
+            conv.language = language
+            tx.append(conversation_id, kinds.LANGUAGE_CHANGED, "bot", language=language)
 
-        if await asyncio.to_thread(work):
-            await self.hub.publish(conversation_channel(conversation_id), {"type": "language", "language": language})
+        await self.conversations.run(work)
 
     # -- messages ----------------------------------------------------------------------------------------
     def _append(self, s: Any, conversation_id: str, role: str, text: str, payload: dict[str, Any] | None = None,
@@ -178,6 +165,7 @@ class ChatService:
 
     async def _store(self, conversation_id: str, role: str, text: str, payload: dict[str, Any] | None = None,
                      author_name: str | None = None) -> ChatMessage:
+        """Store a message that is not itself an event (system notices); broadcast by the caller."""
         def work() -> ChatMessage:
             with self.db.session() as s:
                 return self._append(s, conversation_id, role, text, payload, author_name)
@@ -187,6 +175,16 @@ class ChatService:
     async def _broadcast(self, message: ChatMessage) -> None:
         await self.hub.publish(conversation_channel(message.conversation_id),
                                {"type": "message", "message": message.to_dict()})
+
+    def _logged_message(self, tx: Tx, conversation_id: str, role: str, kind: str, actor: str, text: str,
+                        payload: dict[str, Any] | None = None, author_name: str | None = None,
+                        client_message_id: str | None = None, agent_id: int | None = None,
+                        team: str | None = None, **data: Any) -> ChatMessage:
+        """Store a message and its event in one transaction; the real-time listener delivers it."""
+        message = self._append(tx.session, conversation_id, role, text, payload, author_name, client_message_id)
+        tx.append(conversation_id, kind, actor, agent_id=agent_id, team=team, wire={"message": message.to_dict()},
+                  seq=message.seq, **data)
+        return message
 
     def validate_customer_text(self, raw: object, language: str) -> str:
         """Cleaned text, or :class:`ChatError` (empty, too long) with a message in ``language``."""
@@ -213,29 +211,34 @@ class ChatService:
         if isinstance(rasa_payload, str) and _RASA_PAYLOAD_RE.match(rasa_payload):
             payload["rasa_payload"] = rasa_payload
 
-        def work() -> tuple[ChatMessage, bool]:
-            with self.db.session() as s:
-                conv = s.get(Conversation, conversation_id)
-                if conv is None:
-                    raise KeyError(conversation_id)
-                if client_message_id:
-                    existing = s.scalars(select(ChatMessage).where(
-                        ChatMessage.conversation_id == conversation_id,
-                        ChatMessage.client_message_id == client_message_id)).first()
-                    if existing is not None:
-                        return existing, False
-                clean = self.validate_customer_text(text, conv.language)
-                since = utcnow() - timedelta(seconds=60)
-                recent = s.scalar(select(func.count()).select_from(ChatMessage).where(
-                    ChatMessage.conversation_id == conversation_id, ChatMessage.role == "customer",
-                    ChatMessage.created_at >= since))
-                if recent is not None and recent >= self.config.rate_limit_per_minute:
-                    raise ChatError("rate_limited", t("rate_limited", conv.language), status=429)
-                return self._append(s, conversation_id, "customer", clean, payload,
-                                    client_message_id=client_message_id), True
+        def work(tx: Tx) -> tuple[ChatMessage, bool]:
+            s = tx.session
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise KeyError(conversation_id)
+            if client_message_id:
+                existing = s.scalars(select(ChatMessage).where(
+                    ChatMessage.conversation_id == conversation_id,
+                    ChatMessage.client_message_id == client_message_id)).first()
+                if existing is not None:
+                    return existing, False
+            clean = self.validate_customer_text(text, conv.language)
+            since = utcnow() - timedelta(seconds=60)
+            recent = s.scalar(select(func.count()).select_from(ChatMessage).where(
+                ChatMessage.conversation_id == conversation_id, ChatMessage.role == "customer",
+                ChatMessage.created_at >= since))
+            if recent is not None and recent >= self.config.rate_limit_per_minute:
+                raise ChatError("rate_limited", t("rate_limited", conv.language), status=429)
+            team = self.conversations.current_team(s, conversation_id) if conv.status in st.WITH_PEOPLE else None
+            message = self._logged_message(tx, conversation_id, "customer", kinds.CUSTOMER_MESSAGE, "customer",
+                                           clean, payload, client_message_id=client_message_id, team=team)
+            if conv.status in (st.RESOLVED, st.CLOSED):
+                # The customer wrote again after the end: the bot has the conversation again.
+                tx.set_status(conversation_id, st.BOT, kinds.REOPENED, "customer", expect=conv.status)
+            return message, True
 
         try:
-            return await asyncio.to_thread(work)
+            return await self.conversations.run(work)
         except IntegrityError:
             # Two copies of the same message raced (two tabs, a retry): the other one won; return it.
             def again() -> tuple[ChatMessage, bool]:
@@ -251,7 +254,7 @@ class ChatService:
 
     async def route_customer_message(self, message: ChatMessage, metadata: dict[str, Any] | None = None
                                      ) -> list[ChatMessage]:
-        """After the customer message is stored and broadcast: ask Rasa (mode ``bot``) or tell the agents."""
+        """After the customer message is stored and broadcast: ask Rasa unless a person has the chat."""
         cid = message.conversation_id
         lock = self._route_locks.setdefault(cid, asyncio.Lock())
         self._route_users[cid] += 1
@@ -267,44 +270,62 @@ class ChatService:
     async def _route_locked(self, message: ChatMessage, metadata: dict[str, Any] | None) -> list[ChatMessage]:
         cid = message.conversation_id
         conv = await self.get_conversation(cid)
-        if conv is None:
-            return []
-        if conv.mode in ("queued", "human"):
-            await self.hub.publish(AGENTS_CHANNEL, {"type": "customer_message", "conversation_id": cid,
-                                                    "mode": conv.mode, "message": message.to_dict()})
-            return []
-        if conv.mode == "closed":
-            return []
+        if conv is None or conv.status in st.WITH_PEOPLE:
+            return []  # a person has the chat: the real-time listener already showed it to the team
         channel = conversation_channel(cid)
         await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": True})
         meta = {"language": conv.language, "channel": "web", **(metadata or {})}
         meta.pop("rasa_payload", None)
-        replies: list[ChatMessage] = []
+        text = message.payload.get("rasa_payload") or message.text
         try:
-            raw = await self.rasa.send(cid, message.payload.get("rasa_payload") or message.text, meta)
+            turn = await self.rasa.send(cid, text, meta)
+            if turn.paused and not turn.replies:
+                # The status says the bot has the chat, so Rasa's pause is stale (its resume after a handoff
+                # failed): Rasa's pause follows the status, never the other way round. Resume and ask again.
+                log.warning("Rasa's tracker of a bot conversation was paused; resuming it")
+                if await self.rasa.resume(cid, attempts=2):
+                    turn = await self.rasa.send(cid, text, meta)
         except RasaUnavailable as error:
             log.warning("Rasa unavailable for conversation %s: %s", cid, error)
             await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
             notice = await self.post_system_notice(cid, "offline", t("offline", conv.language),
                                                    {"contact_form": True})
             return [notice]
-        for reply in raw:
+        replies = await self.conversations.run(lambda tx: self._log_turn(tx, message, turn))
+        await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
+        if turn.language and turn.language != conv.language:
+            await self.set_language(cid, turn.language)
+        return replies
+
+    def _log_turn(self, tx: Tx, message: ChatMessage, turn: Turn) -> list[ChatMessage]:
+        """Store the bot's replies and what the bot understood, as events of the log, in one transaction."""
+        cid = message.conversation_id
+        reading = {"intent": turn.intent, "confidence": turn.confidence, "entities": turn.entities,
+                   "actions": turn.actions, "customer_seq": message.seq}
+        if turn.intent == "nlu_fallback":
+            tx.append(cid, kinds.FALLBACK, "bot", customer_seq=message.seq, ranking=turn.ranking)
+        stored: list[ChatMessage] = []
+        for reply in turn.replies:
             text, payload = reply_to_message_fields(reply)
             if not text and not payload:
                 continue
-            stored = await self._store(cid, "bot", text, payload)
-            await self._broadcast(stored)
-            replies.append(stored)
-        await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
-        if replies:
-            language = await self.rasa.language_slot(cid)
-            if language:
-                await self.set_language(cid, language)
-        return replies
+            kb = (payload.get("custom") or {}).get("kb") if isinstance(payload.get("custom"), dict) else None
+            article = {k: kb.get(k) for k in ("article_id", "title", "url", "score")} if isinstance(kb, dict) else None
+            stored.append(self._logged_message(tx, cid, "bot", kinds.BOT_REPLY, "bot", text, payload,
+                                               kb_article=article if article and article.get("article_id") else None,
+                                               **reading))
+            if isinstance(kb, dict) and kb.get("asked") == "helped":
+                tx.append(cid, kinds.KB_ANSWER, "bot", **article)  # type: ignore[arg-type]
+            elif isinstance(kb, dict) and kb.get("feedback") in ("helped", "not_helped"):
+                tx.append(cid, kinds.KB_FEEDBACK, "customer", article_id=kb.get("article_id"),
+                          helped=kb.get("feedback") == "helped")
+        if not stored:  # the bot said nothing (a paused tracker, an action that failed): still log the reading
+            tx.append(cid, kinds.BOT_REPLY, "bot", seq=None, text="", kb_article=None, **reading)
+        return stored
 
     async def post_customer_message(self, conversation_id: str, text: object, client_message_id: str | None = None,
                                     metadata: dict[str, Any] | None = None) -> list[ChatMessage]:
-        """Store (first), broadcast, then route; the customer message followed by any bot replies.
+        """Store (first; the listener broadcasts it), then route; the customer message followed by the bot's replies.
 
         A duplicate ``client_message_id`` returns ``[stored message]`` and routes nothing again.
         Raises :class:`ChatError` for refused input and ``KeyError`` for an unknown conversation.
@@ -312,18 +333,18 @@ class ChatService:
         message, created = await self.store_customer_message(conversation_id, text, client_message_id, metadata)
         if not created:
             return [message]
-        await self._broadcast(message)
         return [message, *await self.route_customer_message(message, metadata)]
 
-    async def post_agent_message(self, conversation_id: str, text: str, author_name: str) -> ChatMessage:
+    async def post_agent_message(self, conversation_id: str, text: str, author_name: str,
+                                 agent_id: int | None = None, team: str | None = None) -> ChatMessage:
         """A human agent's message, shown in the widget with ``author_name``."""
         clean = clean_text(text)
         if not clean:
             raise ChatError("empty", t("empty", "en"))
-        message = await self._store(conversation_id, "agent", clean[: self.config.max_message_chars * 2],
-                                    author_name=(author_name or "")[:120] or None)
-        await self._broadcast(message)
-        return message
+        name = (author_name or "")[:120] or None
+        return await self.conversations.run(lambda tx: self._logged_message(
+            tx, conversation_id, "agent", kinds.AGENT_MESSAGE, "agent", clean[: self.config.max_message_chars * 2],
+            author_name=name, agent_id=agent_id, team=team, agent_name=name))
 
     async def post_system_notice(self, conversation_id: str, kind: str, text: str,
                                  data: dict[str, Any] | None = None) -> ChatMessage:
@@ -371,19 +392,16 @@ class ChatService:
             raise ChatError("bad_rating", "rating must be an integer from 1 to 5", status=422)
         comment = clean_text(comment)[:2000]
 
-        def work() -> Conversation:
-            with self.db.session() as s:
-                conv = s.get(Conversation, conversation_id)
-                if conv is None:
-                    raise KeyError(conversation_id)
-                conv.csat_rating, conv.csat_comment, conv.csat_at = rating, comment or None, utcnow()
-                return conv
+        def work(tx: Tx) -> Conversation:
+            conv = tx.conversation(conversation_id)
+            conv.csat_rating, conv.csat_comment, conv.csat_at = rating, comment or None, tx.clock()
+            tx.append(conversation_id, kinds.CSAT, "customer", team=self.conversations.current_team(
+                tx.session, conversation_id), rating=rating, comment=comment or None)
+            return conv
 
-        conv = await asyncio.to_thread(work)
+        conv = await self.conversations.run(work)
         await self.post_system_notice(conversation_id, "csat_thanks", t("csat_thanks", conv.language),
                                       {"rating": rating})
-        await self.hub.publish(AGENTS_CHANNEL, {"type": "csat", "conversation_id": conversation_id,
-                                                "rating": rating, "comment": comment})
         return conv
 
     async def save_contact(self, conversation_id: str, name: str = "", email: str = "", phone: str = "",
@@ -397,21 +415,18 @@ class ChatService:
         if phone and not re.fullmatch(r"[0-9+()\-. ]{8,25}", phone):
             raise ChatError("bad_phone", "this phone number does not look valid", status=422)
 
-        def work() -> tuple[ContactRequest, str]:
-            with self.db.session() as s:
-                conv = s.get(Conversation, conversation_id)
-                if conv is None:
-                    raise KeyError(conversation_id)
-                row = ContactRequest(conversation_id=conversation_id, name=name[:120], email=email[:200],
-                                     phone=phone[:40], message=message[:2000], created_at=utcnow())
-                s.add(row)
-                s.flush()
-                return row, conv.language
+        def work(tx: Tx) -> tuple[ContactRequest, str]:
+            conv = tx.conversation(conversation_id)
+            row = ContactRequest(conversation_id=conversation_id, name=name[:120], email=email[:200],
+                                 phone=phone[:40], message=message[:2000], created_at=tx.clock())
+            tx.session.add(row)
+            tx.session.flush()
+            tx.append(conversation_id, kinds.CONTACT_LEFT, "customer",
+                      team=self.conversations.current_team(tx.session, conversation_id), contact_request_id=row.id)
+            return row, conv.language
 
-        row, language = await asyncio.to_thread(work)
+        row, language = await self.conversations.run(work)
         await self.post_system_notice(conversation_id, "contact_saved", t("contact_saved", language))
-        await self.hub.publish(AGENTS_CHANNEL, {"type": "contact_request", "conversation_id": conversation_id,
-                                                "id": row.id})
         return row
 
     # -- background routing ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Protocol (JSON text frames; see services/web/README.md):
   ``client_message_id``, optional ``payload`` of a quick-reply button), ``typing`` (``on``), ``ping``.
 * server → client: ``welcome`` (``token``, ``conversation``, ``limits``), ``history`` (``messages``),
   ``ack`` (``client_message_id``, ``seq``) once the message is committed, ``message``, ``typing``,
-  ``notice``, ``mode``, ``language``, ``error`` (``code``, ``message``, ``client_message_id``), ``pong``.
+  ``notice``, ``status``, ``language``, ``error`` (``code``, ``message``, ``client_message_id``), ``pong``.
 
 Bad frames (binary, malformed JSON, unknown type, oversized) get an ``error`` frame and the socket stays open.
 """
@@ -93,7 +93,7 @@ class ChatSocket:
             self.language = lang
         cid = self.tokens.verify(frame.get("token"))
         conv = await self.chat.get_conversation(cid) if cid else None
-        fresh = conv is None or conv.mode == "closed"
+        fresh = conv is None or conv.status == "closed"
         notice = None
         if fresh and frame.get("token"):
             # The customer had a conversation; say why this one is new instead of silently emptying the view.
@@ -133,8 +133,6 @@ class ChatSocket:
             await self.send({"type": "ack", "client_message_id": message.client_message_id, "seq": message.seq,
                              "duplicate": not created})
             if created:
-                await self.chat.hub.publish(conversation_channel(self.conversation_id),
-                                            {"type": "message", "message": message.to_dict()})
                 self.chat.spawn_route(message, metadata)
         elif kind == "typing":
             await self.chat.set_typing(self.conversation_id, "customer", bool(frame.get("on")))

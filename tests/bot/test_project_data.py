@@ -27,11 +27,26 @@ def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=timeout)
 
 
+def said_by_actions(utterance: str) -> bool:
+    """Whether a custom action names this response (``response="utter_x"`` or ``f"utter_answer_{intent}"``).
+
+    Rasa's validator only knows stories and rules, so it warns about responses that actions say; those are
+    used, as long as an action really names them.
+    """
+    source = "\n".join(p.read_text() for p in (REPO_ROOT / "bot" / "actions").glob("*.py"))
+    if re.search(rf"[\"']{re.escape(utterance)}[\"']", source):
+        return True
+    prefixes = re.findall(r"f[\"'](utter_[a-z_]*)\{", source)
+    return any(utterance.startswith(prefix) for prefix in prefixes)
+
+
 def test_rasa_data_validate_has_no_warnings() -> None:
     result = rasa("data", "validate", "--domain", "domain.yml", "--data", "bot/data", "--config", "config.yml")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     warnings = [line for line in output.splitlines() if re.search(r"UserWarning|WARNING|\bwarn", line)]
+    unused = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
+    warnings = [w for w in warnings if not ((m := unused.search(w)) and said_by_actions(m.group(1)))]
     assert not warnings, "\n".join(warnings)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from services.conversations import kinds
 from tests.chat.conftest import open_session
 
 
@@ -125,7 +126,8 @@ def test_expired_token_or_closed_conversation_starts_anew_with_a_notice(client: 
         assert welcome["resumed"] is False and "expired" in welcome["notice"]
     chat = client.app.state.chat
     cid = client.app.state.chat_tokens.verify(token)
-    client.portal.call(chat.set_mode, cid, "closed")
+    client.portal.call(chat.conversations.run,
+                       lambda tx: tx.set_status(cid, "closed", kinds.CLOSED, "system", why="idle"))
     with client.websocket_connect("/ws/chat") as ws:
         welcome, history = hello(ws, token, "en")
         assert welcome["conversation"]["id"] != cid and "closed" in welcome["notice"]

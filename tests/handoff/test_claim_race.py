@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from handoff.models import Handoff, HandoffEvent
+from handoff.models import Handoff
+from services.conversations.models import ConversationEvent
 from tests.handoff.conftest import Env
 
 
@@ -22,7 +23,7 @@ def race(env: Env, claimers: int) -> None:
 
         def claim(i: int, hid: int = hid, barrier: threading.Barrier = barrier, results: list = results) -> None:
             barrier.wait()
-            results[i] = env.svc.claim_row(hid, agents[i])
+            results[i] = env.svc.claim_row(hid, agents[i])[0]
 
         threads = [threading.Thread(target=claim, args=(i,)) for i in range(claimers)]
         for t in threads:
@@ -34,8 +35,8 @@ def race(env: Env, claimers: int) -> None:
         with env.app.state.db.session() as s:
             h = s.get(Handoff, hid)
             assert h.status == "active" and h.agent_id == winners[0].agent_id
-            claims = s.scalars(select(HandoffEvent).where(HandoffEvent.handoff_id == hid,
-                                                          HandoffEvent.kind == "claimed")).all()
+            claims = s.scalars(select(ConversationEvent).where(ConversationEvent.handoff_id == hid,
+                                                               ConversationEvent.kind == "agent_joined")).all()
             assert len(claims) == 1
 
 

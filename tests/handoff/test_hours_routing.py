@@ -65,7 +65,7 @@ def test_priority_then_fifo_and_estimates(env: Env) -> None:
     positions = {body["reason"] + str(i): body["position"] for i, (body, _) in enumerate(ids)}
     assert positions == {"repeated_fallback0": 1, "customer_request1": 1, "frustration2": 1, "customer_request3": 3}
     with env.app.state.db.session() as s:
-        snapshot = env.svc.queue_snapshot(s, "atendimento")
+        snapshot = env.svc.queue.snapshot(s, "atendimento")
     order = [entry["conversation_id"] for entry in snapshot]
     assert order == [ids[2][1], ids[1][1], ids[3][1], ids[0][1]]
     # Two agents online, 6 min per chat: positions 1-2 wait 6 min, 3-4 wait 12 min.

@@ -1,0 +1,53 @@
+"""The catalogue of conversation events: every kind the log holds, who writes it and what ``data`` carries.
+
+docs/architecture.md renders this table; a kind not listed here is refused by
+:meth:`services.conversations.lifecycle.Tx.append`, so the catalogue cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+OPENED = "conversation_opened"
+CUSTOMER_MESSAGE = "customer_message"
+BOT_REPLY = "bot_reply"
+FALLBACK = "fallback"
+KB_ANSWER = "kb_answer"
+KB_FEEDBACK = "kb_feedback"
+ESCALATED = "escalated"
+QUEUED = "queued"
+AGENT_JOINED = "agent_joined"
+AGENT_MESSAGE = "agent_message"
+NOTE = "note"
+TRANSFERRED = "transferred"
+RESOLVED = "resolved"
+HANDED_BACK = "handed_back"
+REOPENED = "reopened"
+CSAT = "csat"
+CONTACT_LEFT = "contact_left"
+CLOSED = "closed"
+LANGUAGE_CHANGED = "language_changed"
+
+# kind -> (actor, what ``data`` holds)
+CATALOGUE: dict[str, tuple[str, str]] = {
+    OPENED: ("customer", "language, channel (web or another Rasa channel adopted at escalation)"),
+    CUSTOMER_MESSAGE: ("customer", "seq, text"),
+    BOT_REPLY: ("bot", "seq, text, intent, confidence, entities, actions, kb_article (when one was shown)"),
+    FALLBACK: ("bot", "seq of the customer message the bot did not understand, intent ranking head"),
+    KB_ANSWER: ("bot", "article_id, title, url, score: a help-center passage shown with \"did this help?\""),
+    KB_FEEDBACK: ("customer", "article_id, helped (true/false)"),
+    ESCALATED: ("bot", "status change bot -> queued: reason, reason_detail, intent, handoff_id"),
+    QUEUED: ("system", "team, priority, waiting (queued or offline ticket), position, handoff_id"),
+    AGENT_JOINED: ("agent", "status change -> assigned: agent_id, agent_name, handoff_id"),
+    AGENT_MESSAGE: ("agent", "seq, text, agent_name"),
+    NOTE: ("agent", "note_id, text (internal, never shown to the customer)"),
+    TRANSFERRED: ("agent", "to_team or to_agent_id/to_agent_name, from_team, handoff_id"),
+    RESOLVED: ("agent", "status change -> resolved: tag, note, handoff_id"),
+    HANDED_BACK: ("agent", "status change -> bot: handoff_id"),
+    REOPENED: ("customer", "status change resolved/closed -> bot: the customer wrote again"),
+    CSAT: ("customer", "rating 1-5, comment"),
+    CONTACT_LEFT: ("customer", "contact_request_id (the details themselves stay in the contact table)"),
+    CLOSED: ("system", "status change -> closed: why"),
+    LANGUAGE_CHANGED: ("bot", "language (the conversation's language slot changed)"),
+}
+
+# Kinds that change the status (written only by Tx.set_status).
+STATUS_KINDS = frozenset({ESCALATED, AGENT_JOINED, TRANSFERRED, RESOLVED, HANDED_BACK, REOPENED, CLOSED})
