@@ -34,6 +34,7 @@ class FusionConfig:
     normalization: str = "minmax"  # weighted: minmax or zscore
     confidence_top: int = 10  # adaptive: how many top scores describe a ranking's shape
     sharpness: float = 2.0  # adaptive: p in cd^p / (cd^p + cl^p); 1 = proportional, higher = decisive
+    title_signal: bool = True  # adaptive: also fuse question-to-title similarity (see retrieval/search.py)
 
     @classmethod
     def from_settings(cls, cfg: dict) -> FusionConfig:
@@ -47,7 +48,7 @@ class FusionConfig:
         return cls(method=method, dense_weight=float(cfg.get("dense_weight", 0.5)),
                    dense_weight_by_encoder={k: float(v) for k, v in (cfg.get("dense_weight_by_encoder") or {}).items()},
                    rrf_k=float(cfg.get("rrf_k", 60)), normalization=str(cfg.get("normalization", "minmax")),
-                   confidence_top=top, sharpness=sharp)
+                   confidence_top=top, sharpness=sharp, title_signal=bool(cfg.get("title_signal", True)))
 
 
 def minmax(x: np.ndarray) -> np.ndarray:
@@ -106,10 +107,22 @@ def dense_weight(dense: np.ndarray, lex: np.ndarray, top: int = 10, sharpness: f
     return cd / (cd + cl) if cd + cl > 0 else 0.5
 
 
-def fuse(dense: np.ndarray, lex: np.ndarray, cfg: FusionConfig, encoder_key: str = "default") -> np.ndarray:
-    """Fused score of each candidate (higher is better; comparable only within this query)."""
+def adaptive(signals: list[np.ndarray], top: int = 10, sharpness: float = 2.0) -> np.ndarray:
+    """Min-max scaled signals mixed with weights ∝ confidence^sharpness (equal weights if none is confident)."""
+    conf = np.array([confidence(x, top) ** sharpness for x in signals])
+    w = conf / conf.sum() if conf.sum() > 0 else np.full(len(signals), 1.0 / len(signals))
+    return sum(wi * minmax(x) for wi, x in zip(w.tolist(), signals, strict=True))  # type: ignore[return-value]
+
+
+def fuse(dense: np.ndarray, lex: np.ndarray, cfg: FusionConfig, encoder_key: str = "default",
+         title: np.ndarray | None = None) -> np.ndarray:
+    """Fused score of each candidate (higher is better; comparable only within this query).
+
+    ``title`` (question-to-title cosine of each candidate's article) joins the adaptive mix when given.
+    """
     if cfg.method == "adaptive":
-        return weighted(dense, lex, dense_weight(dense, lex, cfg.confidence_top, cfg.sharpness))
+        signals = [dense, lex] + ([title] if title is not None and cfg.title_signal else [])
+        return adaptive(signals, cfg.confidence_top, cfg.sharpness)
     w = cfg.dense_weight_by_encoder.get(encoder_key, cfg.dense_weight)
     if cfg.method == "rrf":
         return rrf(dense, lex, w, cfg.rrf_k)

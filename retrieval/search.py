@@ -8,6 +8,7 @@ and otherwise the multilingual default encoder.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,7 @@ class GroupResult:
     lexical: np.ndarray
     features: dict[str, float]
     probability: float
+    title: np.ndarray | None = None  # cosine between the query and the passage's article title (query-style)
 
 
 @dataclass
@@ -55,6 +57,58 @@ class SearchResult:
     probability: float
     hits: list[Hit] = field(default_factory=list)
     index_version: str = ""
+
+
+_TITLE_CACHE: dict[tuple[str, str, str], np.ndarray] = {}
+_TITLE_CACHE_LOCK = threading.Lock()
+
+
+def _embed_titles(enc: Encoder, titles: list[str]) -> np.ndarray:
+    """Titles embedded as queries; kept across index reloads so a rebuild embeds only new titles."""
+    keys = [(enc.name, enc.version, t) for t in titles]
+    with _TITLE_CACHE_LOCK:
+        missing = list(dict.fromkeys(t for k, t in zip(keys, titles, strict=True) if k not in _TITLE_CACHE))
+    if missing:
+        vecs = enc.encode_queries(missing)
+        with _TITLE_CACHE_LOCK:
+            for t, v in zip(missing, vecs, strict=True):
+                _TITLE_CACHE[(enc.name, enc.version, t)] = np.asarray(v, np.float32)
+    if not keys:
+        return np.zeros((0, enc.dim), np.float32)
+    with _TITLE_CACHE_LOCK:
+        return np.stack([_TITLE_CACHE[k] for k in keys])
+
+
+def boilerplate_mask(passages: list[Passage], share: float = 0.25, minimum: int = 3) -> np.ndarray:
+    """1 for passages under a heading that many articles of the same language share ("Ainda precisa de ajuda?").
+
+    Such closing sections are short and mention the topic plus the generic ways to contact support, so they
+    outrank the section that answers (the help center's 49 "Ainda precisa de ajuda?" sections made
+    "cade meu pedido" land on "Está faltando um item"). The heading is the article's title for passages
+    without sections, and a title is never shared by that many articles, so plain documents are unaffected.
+    An article made only of such sections keeps them.
+    """
+    per_lang: dict[str, set[str]] = {}
+    heads: dict[tuple[str, str], set[str]] = {}
+    for p in passages:
+        per_lang.setdefault(p.lang, set()).add(p.article_key)
+        if p.heading and p.heading != p.title:
+            heads.setdefault((p.lang, p.heading.strip().casefold()), set()).add(p.article_key)
+    common = {h for h, arts in heads.items() if len(arts) >= max(minimum, share * len(per_lang[h[0]]))}
+    mask = np.array([(p.lang, p.heading.strip().casefold()) in common for p in passages], np.int8)
+    has_other: set[str] = {p.article_key for p, m in zip(passages, mask, strict=True) if not m}
+    for i, p in enumerate(passages):
+        if mask[i] and p.article_key not in has_other:
+            mask[i] = 0
+    return mask
+
+
+def _article_rows(passages: list[Passage], searchable: np.ndarray) -> dict[str, np.ndarray]:
+    out: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        if searchable[i]:
+            out.setdefault(p.article_key, []).append(i)
+    return {k: np.asarray(v, np.int64) for k, v in out.items()}
 
 
 class Searcher:
@@ -71,7 +125,34 @@ class Searcher:
         fcfg = settings["fusion"]
         self.fusion = fusion.FusionConfig.from_settings(fcfg)
         self.candidates = int(fcfg["candidates"])
+        self.title_articles = int(fcfg.get("title_candidates", 10))
         self.threshold = float(settings["answerable"]["threshold"])
+        self.searchable = boilerplate_mask(data.passages) == 0
+        self._article_rows = _article_rows(data.passages, self.searchable)
+        self._title_lock = threading.Lock()
+        self._titles: dict[str, tuple[list[str], np.ndarray]] = {}
+
+    # ------------------------------------------------------------ titles
+
+    def title_vectors(self, key: str) -> tuple[list[str], np.ndarray]:
+        """Article keys and their titles embedded *as queries* by encoder ``key`` (computed once).
+
+        A customer's short question usually paraphrases an article's title, so question-to-title similarity
+        is a third signal next to question-to-passage (dense) and keywords (BM25).
+        """
+        got = self._titles.get(key)
+        if got is not None:
+            return got
+        with self._title_lock:
+            if key not in self._titles:
+                enc = self.encoders[key]
+                titles: dict[str, str] = {}
+                for p in self.data.passages:
+                    if enc.languages is None or p.lang in enc.languages:
+                        titles.setdefault(p.article_key, p.title)
+                keys = list(titles)
+                self._titles[key] = (keys, _embed_titles(enc, [titles[k] for k in keys]))
+            return self._titles[key]
 
     # ------------------------------------------------------------ one language group
 
@@ -103,12 +184,12 @@ class Searcher:
         need_dense = method in ("dense", "hybrid")
         need_lex = method in ("bm25", "hybrid")
         bm, bound = data.bm25.scores(query, query_lang)  # type: ignore[union-attr]
+        members = members[self.searchable[members]]
         msc = bm[members]
         top = members[np.argsort(-msc, kind="stable")[:c]] if len(members) else members
         lex_cand = top[bm[top] > 0]
-        if exclude:
-            keep = self._keep_mask(exclude)
-            lex_cand = lex_cand[keep[lex_cand]]
+        keep = self._keep_mask(exclude) if exclude else self.searchable
+        lex_cand = lex_cand[keep[lex_cand]]
         if not need_dense and not verdict:
             order = np.lexsort((lex_cand, -bm[lex_cand]))
             lx = bm[lex_cand][order] / bound
@@ -117,10 +198,21 @@ class Searcher:
             qvecs[key] = self.encoders[key].encode_queries([query])[0]
         qv = qvecs[key]
         index, fa_members = entry
-        _, pos = index.search(qv[None, :].astype(np.float32), min(c, len(fa_members)))
+        hidden = int((~keep[fa_members]).sum())  # boilerplate / excluded passages still sit in FAISS
+        _, pos = index.search(qv[None, :].astype(np.float32), min(c + hidden, len(fa_members)))
         dense_cand = fa_members[pos[0][pos[0] >= 0]]
-        if exclude:
-            dense_cand = dense_cand[keep[dense_cand]]
+        dense_cand = dense_cand[keep[dense_cand]][:c]
+        use_title = method == "hybrid" and self.fusion.title_signal
+        title_of: dict[str, float] = {}
+        if use_title:
+            tkeys, tvecs = self.title_vectors(key)
+            tsims = tvecs @ qv
+            title_of = dict(zip(tkeys, tsims.tolist(), strict=True))
+            ranked = [tkeys[i] for i in np.argsort(-tsims, kind="stable").tolist()
+                      if tkeys[i].startswith(group_lang + "/") and (not exclude or tkeys[i] not in exclude)]
+            rows_ = [self._article_rows[k] for k in ranked[:self.title_articles] if k in self._article_rows]
+            if rows_:
+                cand.append(np.concatenate(rows_))
         if need_dense:
             cand.append(dense_cand)
         if need_lex:
@@ -130,22 +222,24 @@ class Searcher:
         vecs = data.vectors[key]
         rows = data.rows[key]
         dense_all = vecs[rows[feat_idx]] @ qv
-        dense_map = dict(zip(feat_idx.tolist(), dense_all.tolist(), strict=True))
-        dense = np.array([dense_map[i] for i in idx.tolist()], np.float32)
+        dense = (vecs[rows[idx]] @ qv).astype(np.float32)
         lex = bm[idx] / bound
+        title = (np.array([title_of.get(data.passages[i].article_key, 0.0) for i in idx.tolist()], np.float32)
+                 if use_title else None)
         if method == "dense":
             fused = dense
         elif method == "bm25":
             fused = lex
         else:
-            fused = fusion.fuse(dense, lex, self.fusion, key)
+            fused = fusion.fuse(dense, lex, self.fusion, key, title=title)
         order = np.lexsort((idx, -fused))
         feats = self._features(feat_idx, dense_all, float(bm[feat_idx].max(initial=0.0)) / bound)
         prob = self.calibrator.prob(self.encoders[key].name, feats)
-        return GroupResult(group_lang, key, idx[order], fused[order], dense[order], lex[order], feats, prob)
+        return GroupResult(group_lang, key, idx[order], fused[order], dense[order], lex[order], feats, prob,
+                           title[order] if title is not None else None)
 
     def _keep_mask(self, exclude: set[str]) -> np.ndarray:
-        return np.array([p.article_key not in exclude for p in self.data.passages], bool)
+        return self.searchable & np.array([p.article_key not in exclude for p in self.data.passages], bool)
 
     def _features(self, idx: np.ndarray, dense: np.ndarray, lex_cov: float) -> dict[str, float]:
         best: dict[str, float] = {}

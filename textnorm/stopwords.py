@@ -17,7 +17,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "pt": _wordset(
         """a o as os um uma uns umas de do da dos das no na nos nas em por para pra pro com sem e ou que
         se me te lhe vos eu tu ele ela eles elas voce vc voces meu minha meus minhas seu sua seus suas
-        isso isto esse essa este esta aquele aquela ao aos como qual quais quando onde quem pq porque
+        isso isto esse essa este esta aquele aquela ao aos como qual quais quando onde cade quem pq porque
         foi ser ter tem tenho estou estao sao era ja mais muito muita mas nao sim tb tambem
         ai la aqui entao so ate sobre entre depois antes the
         vcs tbm blz oq q eh ta to msm ne quanto quanta quantos quantas ola oi"""

@@ -64,7 +64,7 @@ def collect(data_dir: Path, names: list[str]) -> None:
                 g = searcher.score_group(q["query"], q["lang"], group, "hybrid", verdict=False)  # type: ignore[attr-defined]
                 keys = [searcher.data.passages[i].article_key.split("/", 1)[1] for i in g.idx.tolist()]  # type: ignore[attr-defined]
                 rows.append({"id": q["id"], "keys": keys, "dense": g.dense.copy(), "lex": g.lexical.copy(),
-                             "relevant": set(q["relevant"])})
+                             "title": None if g.title is None else g.title.copy(), "relevant": set(q["relevant"])})
             out[split] = rows
             print(f"{name} {split}: {len(rows)} queries", flush=True)
         for e in searcher.encoders.values():  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ def doc_mrr(rows: list[dict], rule) -> tuple[float, float]:  # type: ignore[no-u
     """MRR@10 and R@5 over documents ranked by their best fused passage."""
     mrr = r5 = 0.0
     for r in rows:
-        fused = rule(r["dense"], r["lex"])
+        fused = rule(r)
         order = np.lexsort((np.arange(len(fused)), -fused))
         seen: list[str] = []
         for i in order.tolist():
@@ -94,18 +94,21 @@ def doc_mrr(rows: list[dict], rule) -> tuple[float, float]:  # type: ignore[no-u
 
 
 def rules() -> dict:
-    """Fusion rules to compare: the old fixed weights, RRF, and the per-query adaptive ones."""
+    """Fusion rules to compare (each maps a stored query row to fused candidate scores)."""
     out = {
-        "bm25": lambda d, lx: lx,
-        "dense": lambda d, lx: d,
-        "fixed w=0.5": lambda d, lx: fusion.weighted(d, lx, 0.5),
-        "fixed w=0.7": lambda d, lx: fusion.weighted(d, lx, 0.7),
-        "rrf": lambda d, lx: fusion.rrf(d, lx, 0.5),
+        "bm25": lambda r: r["lex"],
+        "dense": lambda r: r["dense"],
+        "title (question-to-title)": lambda r: r["title"] if r["title"] is not None else r["dense"],
+        "fixed w=0.5": lambda r: fusion.weighted(r["dense"], r["lex"], 0.5),
+        "fixed w=0.7": lambda r: fusion.weighted(r["dense"], r["lex"], 0.7),
+        "rrf": lambda r: fusion.rrf(r["dense"], r["lex"], 0.5),
     }
     for top in (5, 10, 20):
         for sharp in (1.0, 2.0, 3.0):
             cfg = fusion.FusionConfig(method="adaptive", confidence_top=top, sharpness=sharp)
-            out[f"adaptive top={top} p={sharp:g}"] = lambda d, lx, c=cfg: fusion.fuse(d, lx, c)
+            out[f"adaptive top={top} p={sharp:g}"] = lambda r, c=cfg: fusion.fuse(r["dense"], r["lex"], c)
+            out[f"adaptive+title top={top} p={sharp:g}"] = lambda r, c=cfg: fusion.fuse(
+                r["dense"], r["lex"], c, title=r["title"])
     return out
 
 

@@ -170,3 +170,34 @@ def test_snippets_are_plain_text(tmp_path: Path) -> None:
                   "A versão mínima é a **5.2**: atualize [pela loja](/help/pt/x).\n\n## Passos\n\n1. Abra\n- Toque")
     article = ArticleStore(tmp_path, check_seconds=0).get("pt", "app")
     assert article.summary() == "A versão mínima é a 5.2: atualize pela loja. Passos Abra Toque"
+
+
+def _retrieval_ids(client: TestClient, query: str, lang: str = "pt") -> list[str]:
+    from services.helpcenter.search import search
+
+    hits, engine = search(client.app.state.search, client.app.state.helpcenter, query, lang)
+    assert engine == "retrieval", "the knowledge-base index must be loaded for these tests"
+    return [h.article.id for h in hits]
+
+
+def test_where_is_my_order_ranks_tracking_first(client: TestClient) -> None:
+    # informal "cadê" is a question word; closing "Ainda precisa de ajuda?" sections must not outrank answers
+    for q in ("cade meu pedido", "cadê meu pedido??", "onde esta meu pedido"):
+        ids = _retrieval_ids(client, q)
+        assert ids[0] == "rastrear-pedido", (q, ids[:5])
+
+
+def test_device_does_not_connect_ranks_setup_and_pairing_above_charging(client: TestClient) -> None:
+    ids = _retrieval_ids(client, "buds nao conecta")
+    assert ids[0] in ("configurar-lumo-buds", "parear-bluetooth"), ids[:5]
+    assert ids.index("dispositivo-nao-carrega") > ids.index("configurar-lumo-buds")
+    assert "parear-bluetooth" in ids[:8], ids
+
+
+def test_search_snippets_show_tables_as_sentences(client: TestClient) -> None:
+    from services.helpcenter.search import search
+
+    hits, _ = search(client.app.state.search, client.app.state.helpcenter, "app fecha sozinho ao abrir", "pt")
+    assert hits and all("|" not in h.snippet and "---" not in h.snippet for h in hits)
+    page = client.get("/help/pt/search", params={"q": "Lumo Buds modo de pareamento luz branca"})
+    assert page.status_code == 200 and " | " not in page.text.split("<main", 1)[-1]
