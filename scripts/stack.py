@@ -148,12 +148,13 @@ def make_tree_private(root: Path) -> None:
     """Remove group/other permissions from everything under ``root`` (data written before this was enforced)."""
     make_private_dir(root)
     for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames:
-            (Path(dirpath) / name).chmod(0o700)
-        for name in filenames:
+        for name in dirnames + filenames:
             path = Path(dirpath) / name
-            if not path.is_symlink():
-                path.chmod(path.stat().st_mode & 0o700)
+            try:
+                if not path.is_symlink():
+                    path.chmod(0o700 if path.is_dir() else path.stat().st_mode & 0o700)
+            except OSError as error:  # e.g. a file another user created: report it, start anyway
+                print(f"warning: cannot make {path} private: {error.strerror}", file=sys.stderr)
 
 
 @dataclass
