@@ -27,6 +27,11 @@ BR_PHONE = re.compile(
 # Other countries, written the international way: + country code, 8–15 digits in all (E.164).
 INTL_PHONE = re.compile(r"(?<![\w+])\+(?!55)[1-9]\d{0,2}(?:[\s.-]?\(?\d{1,5}\)?){2,6}(?![\w])")
 
+# Cheap gates (most log lines have neither): every number kind needs a run of at least 10 digits (Brazilian
+# phone with area code; CPF, CNPJ and cards are longer), allowing the separators the patterns allow; other
+# countries' phone numbers need a "+".
+LONG_DIGIT_RUN = re.compile(r"\d(?:[\s.()/-]{0,3}\d){9,}")
+
 # When two candidates overlap, the first kind in this order wins (an e-mail may contain digits; a CPF and a
 # phone can share digits; a CNPJ is 14 digits like some cards).
 PRIORITY = ("email", "cnpj", "cpf", "card", "phone")
@@ -65,14 +70,24 @@ DEFAULT_RULES = Rules()
 
 
 def _candidates(text: str, rules: Rules) -> Iterable[Finding]:
-    for match in EMAIL.finditer(text):
-        yield Finding("email", match.start(), match.end(), match.group())
-    for kind, pattern, valid in (("cnpj", CNPJ, rules.cnpj), ("cpf", CPF, rules.cpf), ("card", CARD, rules.card)):
-        for match in pattern.finditer(text):
-            if valid(match.group()):
-                yield Finding(kind, match.start(), match.end(), match.group())
-    for start, end in rules.phone_spans(text):
-        yield Finding("phone", start, end, text[start:end])
+    found: list[Finding] = []
+    if "@" in text:
+        found += [Finding("email", m.start(), m.end(), m.group()) for m in EMAIL.finditer(text)]
+    long_run = LONG_DIGIT_RUN.search(text) is not None
+    if long_run:
+        for kind, pattern, valid in (("cnpj", CNPJ, rules.cnpj), ("cpf", CPF, rules.cpf),
+                                     ("card", CARD, rules.card)):
+            found += [Finding(kind, m.start(), m.end(), m.group()) for m in pattern.finditer(text)
+                      if valid(m.group())]
+    yield from found
+    if long_run or "+" in text:
+        # Phones have the lowest priority: hide what was already found (same length, offsets unchanged) so
+        # the phone finder does not spend time on a CPF's or a card's digits.
+        chars = list(text)
+        for finding in found:
+            chars[finding.start:finding.end] = " " * (finding.end - finding.start)
+        for start, end in rules.phone_spans("".join(chars)):
+            yield Finding("phone", start, end, text[start:end])
 
 
 def find(text: str, rules: Rules = DEFAULT_RULES) -> list[Finding]:
