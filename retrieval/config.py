@@ -21,7 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "query_routes": {},
     "passages": {"max_words": 200, "overlap_words": 40},
     "lexical": {"normalizer": "snowball", "stopwords": True, "title_weight": 2.0, "k1": 1.2, "b": 0.75},
-    "fusion": {"method": "adaptive", "confidence_top": 10, "sharpness": 2.0, "title_signal": True,
+    "fusion": {"method": "adaptive", "confidence_top": 10, "sharpness": 1.0, "title_signal": True,
                "title_candidates": 10, "normalization": "minmax", "dense_weight": 0.5,
                "dense_weight_by_encoder": {}, "rrf_k": 60, "candidates": 50},
     "index": {"hnsw_above": 20000, "hnsw_m": 32, "ef_construction": 80, "ef_search": 256},

@@ -7,8 +7,13 @@ this query: a ranking whose top candidates stand out clearly from the rest is co
 scores are a flat plateau (e.g. BM25 when the only matching word is "pedido", which half the articles
 contain, or BM25 across languages) is not. Each ranking's confidence is one minus the normalised entropy
 of a softmax over its top ``top`` scores, with the temperature set to the standard deviation of its
-scores over all candidates, so it means the same for cosines and for BM25 points. The dense weight is
-``cd^p / (cd^p + cl^p)`` and the scores are min-max scaled before mixing, as before.
+scores over all candidates, so it means the same for cosines and for BM25 points. Each signal's weight is
+proportional to its confidence (``sharpness`` p = 1; ``c^p`` in general) and the scores are min-max scaled
+before mixing, as before. A third signal, question-to-title similarity (an FAQ-retrieval classic: the
+customer's question paraphrases an article title), joins the mix, scaled down where titles are shared by
+many documents and so cannot tell them apart. Chosen on the dev splits of FAQuAD, StackFAQ with MiniLM and
+StackFAQ with e5 together (``python -m bench.retrieval.fusion compare``): without the title signal, the
+adaptive mix trusted BM25's peaky scores too much on StackFAQ and fell below dense alone.
 
 ``weighted`` (fixed weight, optionally per encoder) and ``rrf`` (reciprocal-rank fusion) stay available
 for comparison; ``python -m bench.retrieval.fusion compare`` measures all of them on several data sets.
@@ -33,7 +38,7 @@ class FusionConfig:
     rrf_k: float = 60.0
     normalization: str = "minmax"  # weighted: minmax or zscore
     confidence_top: int = 10  # adaptive: how many top scores describe a ranking's shape
-    sharpness: float = 2.0  # adaptive: p in cd^p / (cd^p + cl^p); 1 = proportional, higher = decisive
+    sharpness: float = 1.0  # adaptive: p in cd^p / (cd^p + cl^p); 1 = proportional, higher = decisive
     title_signal: bool = True  # adaptive: also fuse question-to-title similarity (see retrieval/search.py)
 
     @classmethod
@@ -42,7 +47,7 @@ class FusionConfig:
         if method not in METHODS:
             raise ValueError(f"retrieval.yml: fusion.method {method!r} must be one of {', '.join(METHODS)}")
         top = int(cfg.get("confidence_top", 10))
-        sharp = float(cfg.get("sharpness", 2.0))
+        sharp = float(cfg.get("sharpness", 1.0))
         if top < 2 or sharp <= 0:
             raise ValueError("retrieval.yml: fusion.confidence_top must be >= 2 and fusion.sharpness > 0")
         return cls(method=method, dense_weight=float(cfg.get("dense_weight", 0.5)),
@@ -100,29 +105,38 @@ def confidence(scores: np.ndarray, top: int = 10) -> float:
     return max(0.0, 1.0 - ent / float(np.log(len(s))))
 
 
-def dense_weight(dense: np.ndarray, lex: np.ndarray, top: int = 10, sharpness: float = 2.0) -> float:
+def dense_weight(dense: np.ndarray, lex: np.ndarray, top: int = 10, sharpness: float = 1.0) -> float:
     """This query's weight of the dense ranking (0.5 when neither ranking is confident)."""
     cd = confidence(dense, top) ** sharpness
     cl = confidence(lex, top) ** sharpness
     return cd / (cd + cl) if cd + cl > 0 else 0.5
 
 
-def adaptive(signals: list[np.ndarray], top: int = 10, sharpness: float = 2.0) -> np.ndarray:
-    """Min-max scaled signals mixed with weights ∝ confidence^sharpness (equal weights if none is confident)."""
-    conf = np.array([confidence(x, top) ** sharpness for x in signals])
+def adaptive(signals: list[np.ndarray], top: int = 10, sharpness: float = 1.0,
+             priors: list[float] | None = None) -> np.ndarray:
+    """Min-max scaled signals mixed with weights ∝ (prior·confidence)^sharpness (equal if none is confident).
+
+    ``priors`` (default 1 each) scale a signal that can only be partly informative on this corpus.
+    """
+    priors = priors or [1.0] * len(signals)
+    conf = np.array([(p * confidence(x, top)) ** sharpness for x, p in zip(signals, priors, strict=True)])
     w = conf / conf.sum() if conf.sum() > 0 else np.full(len(signals), 1.0 / len(signals))
     return sum(wi * minmax(x) for wi, x in zip(w.tolist(), signals, strict=True))  # type: ignore[return-value]
 
 
 def fuse(dense: np.ndarray, lex: np.ndarray, cfg: FusionConfig, encoder_key: str = "default",
-         title: np.ndarray | None = None) -> np.ndarray:
+         title: np.ndarray | None = None, title_distinct: float = 1.0) -> np.ndarray:
     """Fused score of each candidate (higher is better; comparable only within this query).
 
     ``title`` (question-to-title cosine of each candidate's article) joins the adaptive mix when given.
+    ``title_distinct`` is the share of the corpus's articles whose title no other article has: where many
+    documents share one title (paragraphs of one long document) the title cannot tell them apart, so its
+    weight shrinks with that share (help center and FAQ: 1.0; FAQuAD paragraphs: 0.16).
     """
     if cfg.method == "adaptive":
-        signals = [dense, lex] + ([title] if title is not None and cfg.title_signal else [])
-        return adaptive(signals, cfg.confidence_top, cfg.sharpness)
+        if title is not None and cfg.title_signal:
+            return adaptive([dense, lex, title], cfg.confidence_top, cfg.sharpness, [1.0, 1.0, title_distinct])
+        return adaptive([dense, lex], cfg.confidence_top, cfg.sharpness)
     w = cfg.dense_weight_by_encoder.get(encoder_key, cfg.dense_weight)
     if cfg.method == "rrf":
         return rrf(dense, lex, w, cfg.rrf_k)

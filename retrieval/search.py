@@ -103,6 +103,20 @@ def boilerplate_mask(passages: list[Passage], share: float = 0.25, minimum: int 
     return mask
 
 
+def _title_distinct(passages: list[Passage]) -> dict[str, float]:
+    """Per language: share of articles whose title no other article of that language has."""
+    titles: dict[str, dict[str, str]] = {}
+    for p in passages:
+        titles.setdefault(p.lang, {})[p.article_key] = p.title.strip().casefold()
+    out = {}
+    for lang, by_art in titles.items():
+        counts: dict[str, int] = {}
+        for t in by_art.values():
+            counts[t] = counts.get(t, 0) + 1
+        out[lang] = sum(1 for t in by_art.values() if counts[t] == 1) / max(1, len(by_art))
+    return out
+
+
 def _article_rows(passages: list[Passage], searchable: np.ndarray) -> dict[str, np.ndarray]:
     out: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
@@ -129,6 +143,7 @@ class Searcher:
         self.threshold = float(settings["answerable"]["threshold"])
         self.searchable = boilerplate_mask(data.passages) == 0
         self._article_rows = _article_rows(data.passages, self.searchable)
+        self.title_distinct = _title_distinct(data.passages)
         self._title_lock = threading.Lock()
         self._titles: dict[str, tuple[list[str], np.ndarray]] = {}
 
@@ -231,7 +246,8 @@ class Searcher:
         elif method == "bm25":
             fused = lex
         else:
-            fused = fusion.fuse(dense, lex, self.fusion, key, title=title)
+            fused = fusion.fuse(dense, lex, self.fusion, key, title=title,
+                                title_distinct=self.title_distinct.get(group_lang, 1.0))
         order = np.lexsort((idx, -fused))
         feats = self._features(feat_idx, dense_all, float(bm[feat_idx].max(initial=0.0)) / bound)
         prob = self.calibrator.prob(self.encoders[key].name, feats)

@@ -6,6 +6,8 @@ Data: StackFAQ (en) and FAQuAD (pt) converted by bench.retrieval.convert, indexe
 For every query: a positive (its relevant document is in the index) and a negative (the same query
 with its relevant documents hidden, i.e. a question the knowledge base does not answer); for the
 multilingual encoder also cross-language negatives (a query against the other data set's passages).
+When converted, the cross-language help-center sets (kbx) add questions answered only in the other
+language, sampled in the answer's language.
 A logistic regression per dense encoder is fitted on the DEV split and evaluated on the TEST split.
 """
 
@@ -27,20 +29,29 @@ from retrieval.config import load_settings  # noqa: E402
 from retrieval.search import Searcher  # noqa: E402
 
 DATASETS = ("stackfaq", "faquad")
+# cross-language sets (bench.retrieval.convert kbx): questions whose answer exists only in the other language
+CROSS = ("kbx_pt_en", "kbx_en_pt")
 
 
 def samples(searcher: Searcher, queries: list[dict], routes: bool, desc: str) -> list[tuple[str, list[float], int]]:
-    """(encoder name, features, label) for each query: positive, hidden-relevant negative, cross-language negative."""
+    """(encoder name, features, label) for each query: positive, hidden-relevant negative, cross-language negative.
+
+    A query of a cross-language set (``q["target"]`` = the language of its answer) is sampled in the answer's
+    language: positive with the answer present, negative with it hidden. Without such positives the model
+    would learn "other language = not answerable", and the product's cross-language fallback would never fire.
+    """
     out = []
     if not routes:
         searcher.settings = searcher.settings.with_overrides(query_routes={})
     for q in tqdm(queries, desc=desc, unit="query"):
         lang = q["lang"]
-        rel = {f"{lang}/{d}" for d in q["relevant"]}
+        target = q.get("target", lang)
+        rel = {f"{target}/{d}" for d in q["relevant"]}
         other = "en" if lang == "pt" else "pt"
-        for group, exclude, label in ((lang, None, 1), (lang, rel, 0), (other, None, 0)):
-            if group == other and routes:
-                continue  # cross-language groups always use the default encoder: sampled once, below
+        groups = [(target, None, 1), (target, rel, 0)]
+        if target == lang and not routes:  # cross-language groups always use the default encoder
+            groups.append((other, None, 0))
+        for group, exclude, label in groups:
             g = searcher.score_group(q["query"], lang, group, "hybrid", exclude=exclude)
             if g is not None:
                 out.append((searcher.encoders[g.encoder].name, [g.features[f] for f in FEATURES], label))
@@ -85,24 +96,33 @@ def main(argv: list[str] | None = None) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=Path(".data/bench"))
     ap.add_argument("--out", type=Path, default=Path("retrieval/calibration.json"))
+    ap.add_argument("--no-cross", dest="cross", action="store_false",
+                    help="leave out the cross-language sets (kbx_pt_en, kbx_en_pt) even when converted")
     args = ap.parse_args(argv)
     settings = load_settings()
-    corpus = [d for ds in DATASETS for d in read_jsonl(args.data_dir / ds / "corpus.jsonl")]
+    cross = [ds for ds in CROSS if (args.data_dir / ds / "corpus.jsonl").exists()] if args.cross else []
+    corpus = [d for ds in (*DATASETS, *cross) for d in read_jsonl(args.data_dir / ds / "corpus.jsonl")]
     split = {s: [q for ds in DATASETS for q in read_jsonl(args.data_dir / ds / f"queries_{s}.jsonl")]
              for s in ("dev", "test")}
+    for ds in cross:
+        target = read_jsonl(args.data_dir / ds / "corpus.jsonl")[0]["lang"]
+        for s in split:
+            split[s] += [dict(q, target=target) for q in read_jsonl(args.data_dir / ds / f"queries_{s}.jsonl")]
     data = {}
     for s, qs in split.items():
         rows = []
         for routes in (True, False):
             searcher, _ = build_searcher(settings, corpus, progress=False, cache_dir=args.data_dir / "cache",
                                          cache_queries=True)
-            subset = qs if not routes else [q for q in qs if q["lang"] in settings["query_routes"]]
+            subset = qs if not routes else [q for q in qs if q["lang"] in settings["query_routes"]
+                                            and q.get("target", q["lang"]) == q["lang"]]
             rows += samples(searcher, subset, routes, f"{s} ({'routed' if routes else 'default encoder'})")
         data[s] = rows
     models = fit_eval(data["dev"], data["test"])
     out = {"fitted": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "how": "python -m bench.retrieval.calibrate; see docs/benchmarks.md (Retrieval, answerable)",
-           "data": "StackFAQ + FAQuAD dev split; negatives = relevant documents hidden, and other-language corpus",
+           "data": "StackFAQ + FAQuAD dev split" + (" + help-center cross-language titles (kbx)" if cross else "")
+                   + "; negatives = relevant documents hidden, and other-language corpus",
            "fusion": settings["fusion"], "lexical": settings["lexical"], "models": models}
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for name, m in models.items():

@@ -64,7 +64,8 @@ def collect(data_dir: Path, names: list[str]) -> None:
                 g = searcher.score_group(q["query"], q["lang"], group, "hybrid", verdict=False)  # type: ignore[attr-defined]
                 keys = [searcher.data.passages[i].article_key.split("/", 1)[1] for i in g.idx.tolist()]  # type: ignore[attr-defined]
                 rows.append({"id": q["id"], "keys": keys, "dense": g.dense.copy(), "lex": g.lexical.copy(),
-                             "title": None if g.title is None else g.title.copy(), "relevant": set(q["relevant"])})
+                             "title": None if g.title is None else g.title.copy(), "relevant": set(q["relevant"]),
+                             "title_distinct": searcher.title_distinct.get(group, 1.0)})  # type: ignore[attr-defined]
             out[split] = rows
             print(f"{name} {split}: {len(rows)} queries", flush=True)
         for e in searcher.encoders.values():  # type: ignore[attr-defined]
@@ -108,7 +109,7 @@ def rules() -> dict:
             cfg = fusion.FusionConfig(method="adaptive", confidence_top=top, sharpness=sharp)
             out[f"adaptive top={top} p={sharp:g}"] = lambda r, c=cfg: fusion.fuse(r["dense"], r["lex"], c)
             out[f"adaptive+title top={top} p={sharp:g}"] = lambda r, c=cfg: fusion.fuse(
-                r["dense"], r["lex"], c, title=r["title"])
+                r["dense"], r["lex"], c, title=r["title"], title_distinct=r.get("title_distinct", 1.0))
     return out
 
 
