@@ -15,16 +15,14 @@ from pydantic import BaseModel, Field
 
 from handoff import auth
 from handoff import transcript as transcripts
+from handoff.deps import HandoffDep, LoginThrottleDep
 from handoff.models import Agent
-from handoff.service import EscalationRequest, HandoffError, HandoffService, TurnReport
+from handoff.service import EscalationRequest, HandoffError, TurnReport
+from services.deps import ChatTokensDep, DatabaseDep, SettingsDep
 from services.internal_auth import require_internal_token
 
 router = APIRouter(prefix="/api/handoff", tags=["handoff"])
 CurrentAgent = Annotated[Agent, Depends(auth.current_agent)]
-
-
-def _svc(request: Request) -> HandoffService:
-    return request.app.state.handoff
 
 
 def _fail(error: HandoffError) -> HTTPException:
@@ -76,14 +74,14 @@ class ResolveIn(BaseModel):
 
 # -- action server -----------------------------------------------------------------------------------------
 @router.post("/turns", dependencies=[Depends(require_internal_token)])
-async def consider_turn(body: TurnIn, request: Request) -> dict[str, Any]:
+async def consider_turn(body: TurnIn, svc: HandoffDep) -> dict[str, Any]:
     """The action server reports the turn it answers; the policy decides here whether a person takes over.
 
     ``{"escalated": false}``: the bot answers. Otherwise the escalation's result with ``escalated: true``,
     ``bot_text`` (what the bot says now) and ``pause: true`` (Rasa stops answering until the person is done).
     """
     try:
-        return await _svc(request).consider(TurnReport(
+        return await svc.consider(TurnReport(
             conversation_id=body.conversation_id, language=body.language, events=body.events,
             current_failed=body.current_failed, immediate_only=body.immediate_only, requested=body.requested))
     except HandoffError as error:
@@ -91,10 +89,10 @@ async def consider_turn(body: TurnIn, request: Request) -> dict[str, Any]:
 
 
 @router.post("/escalations", status_code=201, dependencies=[Depends(require_internal_token)])
-async def create_escalation(body: EscalationIn, request: Request, response: Response) -> dict[str, Any]:
+async def create_escalation(body: EscalationIn, svc: HandoffDep, response: Response) -> dict[str, Any]:
     """Escalate a conversation (called by ``action_request_human``); returns what to tell the customer."""
     try:
-        result = await _svc(request).escalate(EscalationRequest(
+        result = await svc.escalate(EscalationRequest(
             conversation_id=body.conversation_id, reason=body.reason, reason_detail=body.reason_detail,
             intent=body.intent, category=body.category, language=body.language,
             kb_categories=tuple(body.kb_categories), events=body.events))
@@ -107,81 +105,78 @@ async def create_escalation(body: EscalationIn, request: Request, response: Resp
 
 # -- sign-in -----------------------------------------------------------------------------------------------
 @router.post("/auth/login")
-def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]:
+def login(body: LoginIn, response: Response, svc: HandoffDep, throttle: LoginThrottleDep, db: DatabaseDep,
+          settings: SettingsDep) -> dict[str, Any]:
     """Sign in; sets the HttpOnly session cookie."""
-    throttle: auth.LoginThrottle = request.app.state.handoff_throttle
     email = body.email.strip().lower()
     if throttle.locked(email):
         raise HTTPException(status_code=429, detail="too many failed sign-ins; try again in 15 minutes")
-    agent = auth.authenticate(request.app.state.db, email, body.password)
+    agent = auth.authenticate(db, email, body.password)
     if agent is None:
         throttle.failed(email)
         raise HTTPException(status_code=401, detail="wrong e-mail or password")
     throttle.succeeded(email)
-    svc = _svc(request)
     hours = float(svc.policy.section("agents").get("session_hours", 12))
-    token = auth.create_session(request.app.state.db, agent.id, hours)
-    secure = request.app.state.settings.public_url.startswith("https://")
+    token = auth.create_session(db, agent.id, hours)
+    secure = settings.public_url.startswith("https://")
     response.set_cookie(auth.COOKIE, token, max_age=int(hours * 3600), httponly=True, samesite="strict",
                         secure=secure, path="/")
     return {"agent": agent.to_dict()}
 
 
 @router.post("/auth/logout")
-def logout(request: Request, response: Response) -> dict[str, bool]:
-    agent = auth.agent_for_token(request.app.state.db, request.cookies.get(auth.COOKIE))
+def logout(request: Request, response: Response, svc: HandoffDep, db: DatabaseDep) -> dict[str, bool]:
+    agent = auth.agent_for_token(db, request.cookies.get(auth.COOKIE))
     if agent is not None:
-        _svc(request).set_status(agent, "offline")
-    auth.end_session(request.app.state.db, request.cookies.get(auth.COOKIE))
+        svc.set_status(agent, "offline")
+    auth.end_session(db, request.cookies.get(auth.COOKIE))
     response.delete_cookie(auth.COOKIE, path="/")
     return {"ok": True}
 
 
 @router.get("/me")
-def me(request: Request, agent: CurrentAgent) -> dict[str, Any]:
-    svc = _svc(request)
+def me(svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
     teams = [{"id": t, "name": svc.policy.team_name(t, "pt"), "open": svc.hours.is_open(t)}
              for t in svc.policy.teams]
     return {"agent": agent.to_dict(), "teams": teams, "resolution_tags": svc.policy.resolution_tags}
 
 
 @router.post("/me/status")
-def set_status(body: StatusIn, request: Request, agent: CurrentAgent) -> dict[str, Any]:
+def set_status(body: StatusIn, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
     """Availability: online agents receive chats and count in the customers' wait estimate."""
-    return {"agent": _svc(request).set_status(agent, body.status)}
+    return {"agent": svc.set_status(agent, body.status)}
 
 
 @router.get("/agents")
-def list_agents(request: Request, agent: CurrentAgent) -> dict[str, Any]:
-    return {"agents": _svc(request).agents(agent)}
+def list_agents(svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
+    return {"agents": svc.agents(agent)}
 
 
 # -- queues and chats --------------------------------------------------------------------------------------
 @router.get("/queue")
-def queue(request: Request, agent: CurrentAgent,
+def queue(svc: HandoffDep, agent: CurrentAgent,
           team: str | None = Query(default=None, max_length=32)) -> dict[str, Any]:
     """Waiting chats of the agent's teams (a lead: every team), with wait time and escalation reason."""
     if team and not agent.can_see_team(team):
         raise HTTPException(status_code=403, detail="not your team")
-    svc = _svc(request)
     return {"waiting": svc.waiting(agent, team), "mine": svc.mine(agent), "active": svc.active_all(agent)}
 
 
 @router.get("/handoffs/{handoff_id}")
-def detail(handoff_id: int, request: Request, agent: CurrentAgent) -> dict[str, Any]:
+def detail(handoff_id: int, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
     """A chat as the console opens it: summary, transcript, live messages, notes, audit events."""
     try:
-        return _svc(request).detail(agent, handoff_id)
+        return svc.detail(agent, handoff_id)
     except HandoffError as error:
         raise _fail(error) from error
 
 
 @router.get("/handoffs/{handoff_id}/transcript", response_model=None)
-def transcript(handoff_id: int, request: Request, agent: CurrentAgent,
+def transcript(handoff_id: int, svc: HandoffDep, agent: CurrentAgent,
                format: Literal["json", "text"] = "json") -> Any:
     """Export the full transcript (bot part, human part, notes) as JSON or readable text."""
     try:
-        record = _svc(request).export(agent, handoff_id)
+        record = svc.export(agent, handoff_id)
     except HandoffError as error:
         raise _fail(error) from error
     disposition = {"Content-Disposition": f'attachment; filename="handoff-{handoff_id}.{"txt" if format == "text" else "json"}"'}
@@ -198,52 +193,53 @@ async def _act(coro: Any) -> Any:
 
 
 @router.post("/handoffs/{handoff_id}/claim")
-async def claim(handoff_id: int, request: Request, agent: CurrentAgent) -> dict[str, Any]:
+async def claim(handoff_id: int, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
     """Take a waiting chat. 409 when another agent was faster."""
-    return {"handoff": await _act(_svc(request).claim(agent, handoff_id))}
+    return {"handoff": await _act(svc.claim(agent, handoff_id))}
 
 
 @router.post("/handoffs/{handoff_id}/messages", status_code=201)
-async def send_message(handoff_id: int, body: TextIn, request: Request,
+async def send_message(handoff_id: int, body: TextIn, svc: HandoffDep,
                        agent: CurrentAgent) -> dict[str, Any]:
     """An agent message to the customer (the console normally uses the WebSocket)."""
-    message = await _act(_svc(request).send_message(agent, handoff_id, body.text))
+    message = await _act(svc.send_message(agent, handoff_id, body.text))
     return {"message": message.to_dict()}
 
 
 @router.post("/handoffs/{handoff_id}/notes", status_code=201)
-async def add_note(handoff_id: int, body: TextIn, request: Request,
+async def add_note(handoff_id: int, body: TextIn, svc: HandoffDep,
                    agent: CurrentAgent) -> dict[str, Any]:
     """An internal note; never shown to the customer."""
-    return {"note": await _act(_svc(request).add_note(agent, handoff_id, body.text))}
+    return {"note": await _act(svc.add_note(agent, handoff_id, body.text))}
 
 
 @router.post("/handoffs/{handoff_id}/transfer")
-async def transfer(handoff_id: int, body: TransferIn, request: Request,
+async def transfer(handoff_id: int, body: TransferIn, svc: HandoffDep,
                    agent: CurrentAgent) -> dict[str, Any]:
-    return {"handoff": await _act(_svc(request).transfer(agent, handoff_id, body.team, body.agent_id))}
+    return {"handoff": await _act(svc.transfer(agent, handoff_id, body.team, body.agent_id))}
 
 
 @router.post("/handoffs/{handoff_id}/resolve")
-async def resolve(handoff_id: int, body: ResolveIn, request: Request,
+async def resolve(handoff_id: int, body: ResolveIn, svc: HandoffDep,
                   agent: CurrentAgent) -> dict[str, Any]:
     """Close with a resolution tag; the bot resumes and the customer is asked for CSAT."""
-    return {"handoff": await _act(_svc(request).close(agent, handoff_id, "resolved", body.tag, body.note))}
+    return {"handoff": await _act(svc.close(agent, handoff_id, "resolved", body.tag, body.note))}
 
 
 @router.post("/handoffs/{handoff_id}/handback")
-async def handback(handoff_id: int, request: Request, agent: CurrentAgent) -> dict[str, Any]:
+async def handback(handoff_id: int, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
     """Give the conversation back to the bot (no CSAT)."""
-    return {"handoff": await _act(_svc(request).close(agent, handoff_id, "handed_back"))}
+    return {"handoff": await _act(svc.close(agent, handoff_id, "handed_back"))}
 
 
 # -- customer ------------------------------------------------------------------------------------------------
 @router.get("/conversation/status")
-def customer_status(request: Request, token: str | None = Query(default=None, max_length=512)) -> dict[str, Any]:
+def customer_status(request: Request, svc: HandoffDep, tokens: ChatTokensDep,
+                    token: str | None = Query(default=None, max_length=512)) -> dict[str, Any]:
     """The customer's own queue status (chat token in ``Authorization: Bearer`` or ``?token=``)."""
     header = request.headers.get("authorization", "")
     raw = header[7:].strip() if header.lower().startswith("bearer ") else token
-    cid = request.app.state.chat_tokens.verify(raw)
+    cid = tokens.verify(raw)
     if not cid:
         raise HTTPException(status_code=401, detail="invalid or expired chat token")
-    return _svc(request).customer_status(cid)
+    return svc.customer_status(cid)

@@ -11,14 +11,16 @@ import secrets
 import threading
 import time
 from datetime import timedelta
+from typing import Annotated
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import HTTPException, Request, WebSocket
+from fastapi import Depends, HTTPException, Request, WebSocket
 from sqlalchemy import delete, select
 
 from handoff.models import Agent, AgentSession, utcnow
 from services.db import Database
+from services.deps import DatabaseDep
 
 COOKIE = "lumo_agent"
 _hasher = PasswordHasher()
@@ -102,25 +104,25 @@ def agent_for_token(db: Database, token: str | None) -> Agent | None:
         return agent if agent is not None and agent.active else None
 
 
-def current_agent(request: Request) -> Agent:
+def current_agent(request: Request, db: DatabaseDep) -> Agent:
     """FastAPI dependency: the signed-in agent, or 401."""
-    agent = agent_for_token(request.app.state.db, request.cookies.get(COOKIE))
+    agent = agent_for_token(db, request.cookies.get(COOKIE))
     if agent is None:
         raise HTTPException(status_code=401, detail="sign in to the agent console first")
     return agent
 
 
-def require_lead(request: Request) -> Agent:
-    agent = current_agent(request)
+def require_lead(agent: Annotated[Agent, Depends(current_agent)]) -> Agent:
+    """FastAPI dependency: the signed-in lead, or 401/403."""
     if not agent.is_lead:
         raise HTTPException(status_code=403, detail="only leads can do this")
     return agent
 
 
-def websocket_agent(ws: WebSocket) -> Agent | None:
+def websocket_agent(ws: WebSocket, db: Database) -> Agent | None:
     """The agent behind a console socket; the Origin must be this site (no cross-site socket hijacking)."""
     origin = ws.headers.get("origin")
     host = ws.headers.get("host")
     if origin and host and origin.split("://", 1)[-1] != host:
         return None
-    return agent_for_token(ws.app.state.db, ws.cookies.get(COOKIE))
+    return agent_for_token(db, ws.cookies.get(COOKIE))

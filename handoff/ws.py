@@ -28,9 +28,11 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff.auth import websocket_agent
+from handoff.deps import HandoffDep
 from handoff.models import Agent, Handoff
 from handoff.service import HandoffError, HandoffService
 from services.chat.service import AGENTS_CHANNEL, ChatError, conversation_channel
+from services.deps import ChatConfigDep, DatabaseDep
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -47,10 +49,11 @@ def may_see(agent: Agent, team: object) -> bool:
 class AgentSocket:
     """One console connection."""
 
-    def __init__(self, ws: WebSocket, agent: Agent) -> None:
+    def __init__(self, ws: WebSocket, agent: Agent, svc: HandoffService, max_message_chars: int) -> None:
         self.ws = ws
         self.agent = agent
-        self.svc: HandoffService = ws.app.state.handoff
+        self.svc = svc
+        self.max_message_chars = max_message_chars
         self.watching: dict[int, tuple[str, asyncio.Task[None]]] = {}
         self._send_lock = asyncio.Lock()
 
@@ -105,7 +108,7 @@ class AgentSocket:
         elif kind == "message":
             cmid = frame.get("client_message_id")
             text = frame.get("text")
-            limit = self.ws.app.state.chat_config.max_message_chars  # the one limit, services/chat/chat.yml
+            limit = self.max_message_chars  # the one limit, services/chat/chat.yml
             if not isinstance(text, str) or not text.strip() or len(text) > limit:
                 await self.error("bad_text", f"text must be 1-{limit} characters", client_message_id=cmid)
                 return
@@ -155,10 +158,10 @@ class AgentSocket:
 
 
 @router.websocket("/ws/agent")
-async def agent_socket(ws: WebSocket) -> None:
-    agent = await asyncio.to_thread(websocket_agent, ws)
+async def agent_socket(ws: WebSocket, svc: HandoffDep, db: DatabaseDep, config: ChatConfigDep) -> None:
+    agent = await asyncio.to_thread(websocket_agent, ws, db)
     if agent is None:
         await ws.close(code=4401)
         return
     await ws.accept()
-    await AgentSocket(ws, agent).run()
+    await AgentSocket(ws, agent, svc, config.max_message_chars).run()

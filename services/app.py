@@ -1,18 +1,19 @@
 """The services app: one FastAPI application hosting every HTTP/WebSocket feature of the product.
 
-Each feature lives in its own module and exposes ``register(app)`` (routes, static files) and optionally
-``async on_startup(app)`` / ``async on_shutdown(app)``; this file only wires them together, so features can
-be developed and tested on their own.
+Each feature lives in its own module and exposes ``register(app)`` (routes, static files),
+``async on_startup(app)`` and ``async on_shutdown(app)``; this file lists them explicitly, in order, and only
+wires them together. A feature that fails to import stops the app with the import error: a product that starts
+without its handoff or its search would fail customers quietly.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import ModuleType
+from dataclasses import dataclass
+from typing import Protocol
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -27,27 +28,50 @@ from services.settings import Settings, load_settings  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-# Feature modules, in the order their routes are registered (the help center's catch-all pages come last).
-FEATURE_MODULES = (
-    "services.kb_events.feature",
-    "services.search_feature",
-    "services.chat.feature",
-    "handoff.feature",
-    "services.helpcenter.feature",
-)
+class FeatureModule(Protocol):
+    """What a feature module provides (see services/chat/feature.py for an example)."""
+
+    __name__: str
+
+    def register(self, app: FastAPI) -> None: ...
 
 
-def _load_features() -> list[ModuleType]:
-    modules = []
-    for name in FEATURE_MODULES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as error:
-            if error.name and name.startswith(error.name):
-                log.warning("feature %s is not installed in this build; skipping it", name)
-                continue
-            raise
-    return modules
+@dataclass(frozen=True)
+class Feature:
+    """One feature of the app and its life-cycle hooks."""
+
+    name: str
+    module: FeatureModule
+
+    def register(self, app: FastAPI) -> None:
+        self.module.register(app)
+
+    async def start(self, app: FastAPI) -> None:
+        hook = getattr(self.module, "on_startup", None)
+        if hook is not None:
+            await hook(app)
+
+    async def stop(self, app: FastAPI) -> None:
+        hook = getattr(self.module, "on_shutdown", None)
+        if hook is not None:
+            await hook(app)
+
+
+def features() -> list[Feature]:
+    """Every feature, in the order routes are registered and started (help-center catch-all pages last).
+
+    Imported here, not at module level, so the settings check runs first and names a broken YAML file before
+    any feature reads it.
+    """
+    from handoff import feature as handoff_feature
+    from services import search_feature
+    from services.chat import feature as chat_feature
+    from services.helpcenter import feature as helpcenter_feature
+    from services.kb_events import feature as kb_events_feature
+
+    return [Feature("kb_events", kb_events_feature), Feature("search", search_feature),
+            Feature("chat", chat_feature), Feature("handoff", handoff_feature),
+            Feature("helpcenter", helpcenter_feature)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,24 +79,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A typo in a file a support lead edits stops start-up with file, key and problem (services/configcheck).
     ensure_valid()
     settings = settings or load_settings()
-    features = _load_features()
+    enabled = features()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(settings.database_url)
         with app.state.db.session() as session:
             load_demo_orders(session)
-        for feature in features:
-            hook = getattr(feature, "on_startup", None)
-            if hook:
-                await hook(app)
+        for feature in enabled:
+            await feature.start(app)
         try:
             yield
         finally:
-            for feature in reversed(features):
-                hook = getattr(feature, "on_shutdown", None)
-                if hook:
-                    await hook(app)
+            for feature in reversed(enabled):
+                await feature.stop(app)
             app.state.db.dispose()
 
     app = FastAPI(
@@ -93,13 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         with app.state.db.session() as session:
             session.execute(text("SELECT 1"))
-        return {"status": "ok", "app_env": settings.app_env, "features": [f.__name__ for f in features]}
+        return {"status": "ok", "app_env": settings.app_env, "features": [f.name for f in enabled]}
 
     app.include_router(orders_router)
-    for feature in features:
-        register = getattr(feature, "register", None)
-        if register is not None:
-            register(app)
-        elif hasattr(feature, "router"):
-            app.include_router(feature.router)
+    for feature in enabled:
+        feature.register(app)
     return app

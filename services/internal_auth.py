@@ -14,6 +14,8 @@ import os
 
 from fastapi import HTTPException, Request
 
+from services.deps import SettingsDep
+
 HEADER = "X-Internal-Token"
 
 
@@ -21,9 +23,9 @@ def internal_token(secret_key: str) -> str:
     return os.environ.get("INTERNAL_TOKEN") or hashlib.sha256(f"internal:{secret_key}".encode()).hexdigest()
 
 
-def require_internal_token(request: Request) -> None:
+def require_internal_token(request: Request, settings: SettingsDep) -> None:
     """FastAPI dependency: 401 unless the caller presents the internal token."""
-    expected = internal_token(request.app.state.settings.secret_key)
+    expected = internal_token(settings.secret_key)
     given = request.headers.get(HEADER, "")
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(status_code=401, detail="internal endpoint: missing or wrong X-Internal-Token")

@@ -17,6 +17,8 @@ from pydantic import BaseModel, Field
 
 from services.chat.models import Conversation
 from services.chat.service import ChatError, ChatService
+from services.chat.tokens import TokenSigner
+from services.deps import ChatDep, ChatTokensDep
 
 CORS_HEADERS = {
     # The widget may be embedded on another site. Authentication is the bearer token, never a cookie,
@@ -75,10 +77,6 @@ class ContactIn(BaseModel):
     message: str = Field(default="", max_length=2000)
 
 
-def _chat(request: Request) -> ChatService:
-    return request.app.state.chat
-
-
 def _token(request: Request, body_token: str | None) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -86,9 +84,10 @@ def _token(request: Request, body_token: str | None) -> str | None:
     return body_token or request.query_params.get("token")
 
 
-async def _conversation(request: Request, body_token: str | None) -> Conversation:
-    cid = request.app.state.chat_tokens.verify(_token(request, body_token))
-    conv = await _chat(request).get_conversation(cid) if cid else None
+async def _conversation(request: Request, chat: ChatService, tokens: TokenSigner,
+                        body_token: str | None) -> Conversation:
+    cid = tokens.verify(_token(request, body_token))
+    conv = await chat.get_conversation(cid) if cid else None
     if conv is None:
         raise HTTPException(status_code=401, detail={"code": "bad_token", "message": "invalid or expired chat token"})
     return conv
@@ -99,10 +98,8 @@ def _error(error: ChatError) -> JSONResponse:
 
 
 @router.post("/session")
-async def open_session(body: SessionIn, request: Request) -> dict[str, Any]:
+async def open_session(body: SessionIn, request: Request, chat: ChatDep, tokens: ChatTokensDep) -> dict[str, Any]:
     """Resume the conversation of a valid token, or start a new one (closed conversations start anew)."""
-    chat = _chat(request)
-    tokens = request.app.state.chat_tokens
     cid = tokens.verify(_token(request, body.token))
     conv = await chat.get_conversation(cid) if cid else None
     if conv is None or conv.status == "closed":
@@ -113,43 +110,43 @@ async def open_session(body: SessionIn, request: Request) -> dict[str, Any]:
 
 
 @router.post("/messages", responses={401: {}, 413: {}, 422: {}, 429: {}})
-async def post_message(body: MessageIn, request: Request) -> Any:
+async def post_message(body: MessageIn, request: Request, chat: ChatDep, tokens: ChatTokensDep) -> Any:
     """Store a customer message (idempotent on ``client_message_id``) and return it with the bot's replies."""
-    conv = await _conversation(request, body.token)
+    conv = await _conversation(request, chat, tokens, body.token)
     metadata = {"rasa_payload": body.payload} if body.payload else None
     try:
-        messages = await _chat(request).post_customer_message(conv.id, body.text, body.client_message_id, metadata)
+        messages = await chat.post_customer_message(conv.id, body.text, body.client_message_id, metadata)
     except ChatError as error:
         return _error(error)
     return {"messages": [m.to_dict() for m in messages]}
 
 
 @router.get("/history")
-async def get_history(request: Request, after_seq: int = Query(default=0, ge=0),
+async def get_history(request: Request, chat: ChatDep, tokens: ChatTokensDep, after_seq: int = Query(default=0, ge=0),
                       token: str | None = Query(default=None, max_length=512)) -> dict[str, Any]:
     """Messages after ``after_seq`` (what a reloaded widget shows)."""
-    conv = await _conversation(request, token)
-    messages = await _chat(request).history(conv.id, after_seq)
+    conv = await _conversation(request, chat, tokens, token)
+    messages = await chat.history(conv.id, after_seq)
     return {"conversation": conv.to_dict(), "messages": [m.to_dict() for m in messages]}
 
 
 @router.post("/csat", responses={401: {}, 422: {}})
-async def post_csat(body: CsatIn, request: Request) -> Any:
+async def post_csat(body: CsatIn, request: Request, chat: ChatDep, tokens: ChatTokensDep) -> Any:
     """The customer's satisfaction rating (1–5) and optional comment, stored on the conversation."""
-    conv = await _conversation(request, body.token)
+    conv = await _conversation(request, chat, tokens, body.token)
     try:
-        updated = await _chat(request).record_csat(conv.id, body.rating, body.comment)
+        updated = await chat.record_csat(conv.id, body.rating, body.comment)
     except ChatError as error:
         return _error(error)
     return {"ok": True, "csat_rating": updated.csat_rating}
 
 
 @router.post("/contact", responses={401: {}, 422: {}})
-async def post_contact(body: ContactIn, request: Request) -> Any:
+async def post_contact(body: ContactIn, request: Request, chat: ChatDep, tokens: ChatTokensDep) -> Any:
     """Contact details left when the assistant or the team was unavailable."""
-    conv = await _conversation(request, body.token)
+    conv = await _conversation(request, chat, tokens, body.token)
     try:
-        row = await _chat(request).save_contact(conv.id, body.name, body.email, body.phone, body.message)
+        row = await chat.save_contact(conv.id, body.name, body.email, body.phone, body.message)
     except ChatError as error:
         return _error(error)
     return {"ok": True, "id": row.id}

@@ -23,6 +23,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from services.chat.service import ChatError, ChatService, conversation_channel
 from services.chat.texts import text as t
+from services.chat.tokens import TokenSigner
+from services.deps import ChatDep, ChatTokensDep
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -37,10 +39,10 @@ HELLO_TIMEOUT_SECONDS = 20.0
 class ChatSocket:
     """One widget connection: authenticates, replays history, then relays both ways."""
 
-    def __init__(self, ws: WebSocket) -> None:
+    def __init__(self, ws: WebSocket, chat: ChatService, tokens: TokenSigner) -> None:
         self.ws = ws
-        self.chat: ChatService = ws.app.state.chat
-        self.tokens = ws.app.state.chat_tokens
+        self.chat = chat
+        self.tokens = tokens
         self.language = self.chat.config.default_language
         self.conversation_id: str | None = None
         self._send_lock = asyncio.Lock()
@@ -176,5 +178,5 @@ class ChatSocket:
 
 
 @router.websocket("/ws/chat")
-async def chat_socket(ws: WebSocket) -> None:
-    await ChatSocket(ws).run()
+async def chat_socket(ws: WebSocket, chat: ChatDep, tokens: ChatTokensDep) -> None:
+    await ChatSocket(ws, chat, tokens).run()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 
+from services.deps import DatabaseDep, SessionDep
 from services.internal_auth import require_internal_token
 from services.kb_events.models import KbEvent
 
@@ -42,19 +43,18 @@ class KbStats(BaseModel):
 
 
 @router.post("/events", status_code=201, dependencies=[Depends(require_internal_token)])
-def record(event: KbEventIn, request: Request) -> dict[str, int]:
+def record(event: KbEventIn, session: SessionDep) -> dict[str, int]:
     """Store one event (called by the action server)."""
-    with request.app.state.db.session() as session:
-        row = KbEvent(**event.model_dump())
-        session.add(row)
-        session.flush()
-        return {"id": row.id}
+    row = KbEvent(**event.model_dump())
+    session.add(row)
+    session.flush()
+    return {"id": row.id}
 
 
 @router.get("/stats", response_model=KbStats, dependencies=[Depends(require_internal_token)])
-def stats(request: Request) -> KbStats:
+def stats(db: DatabaseDep) -> KbStats:
     """Totals and per-article figures: how often each article was shown and whether it helped."""
-    with request.app.state.db.session() as session:
+    with db.session() as session:
         def count(kind: str, helped: bool | None = None) -> int:
             query = select(func.count()).select_from(KbEvent).where(KbEvent.kind == kind)
             if helped is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+from services.deps import SessionDep
 from services.orders.repository import find_order, order_to_dict
 from textnorm import normalise_order_number
 
@@ -37,13 +38,12 @@ class OrderOut(BaseModel):
     response_model=OrderOut,
     responses={404: {"description": "No order with this number"}, 422: {"description": "Not an order number"}},
 )
-def get_order(order_number: str, request: Request) -> dict[str, Any]:
+def get_order(order_number: str, session: SessionDep) -> dict[str, Any]:
     """Look up one order. Accepts the forms customers type (``#20481234``, ``PED-20481234``)."""
     number = normalise_order_number(order_number[:40])
     if number is None:
         raise HTTPException(status_code=422, detail="order numbers have 8 digits, e.g. 20481234")
-    with request.app.state.db.session() as session:
-        order = find_order(session, number)
-        if order is None:
-            raise HTTPException(status_code=404, detail=f"no order {number}")
-        return order_to_dict(order)
+    order = find_order(session, number)
+    if order is None:
+        raise HTTPException(status_code=404, detail=f"no order {number}")
+    return order_to_dict(order)

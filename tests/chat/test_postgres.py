@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.app import create_app
+from services.conversations import kinds
 from services.settings import load_settings
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -43,7 +44,7 @@ def test_postgres_seq_and_idempotency(pg_client: TestClient) -> None:
 
     async def scenario() -> tuple[list[int], int]:
         conv = await chat.create_conversation("pt")
-        await chat.set_mode(conv.id, "human")
+        await chat.conversations.run(lambda tx: tx.set_status(conv.id, "queued", kinds.ESCALATED, "bot"))
         await asyncio.gather(*(chat.post_customer_message(conv.id, f"c{i}", f"id-{i % 8}") for i in range(16)),
                              *(chat.post_agent_message(conv.id, f"a{i}", "Ana") for i in range(8)))
         history = await chat.history(conv.id)

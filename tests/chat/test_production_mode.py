@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import connect
 
+from services.conversations import kinds
 from tests.chat.test_hub import REDIS_URL, _redis_available
 from tests.web.live import LiveApp
 
@@ -66,12 +67,13 @@ def test_agent_message_posted_on_one_instance_reaches_a_socket_on_the_other(two_
         cid = welcome["conversation"]["id"]
 
         async def agent(app: Any) -> None:
-            await app.state.chat.set_mode(cid, "human")
+            await app.state.conversations.run(
+                lambda tx: tx.set_status(cid, "queued", kinds.ESCALATED, "bot", team="atendimento"))
             await app.state.chat.post_agent_message(cid, "Oi, aqui é a Bia (outra instância).", "Bia")
 
         second.call(agent)
-        mode = frames_until(ws, lambda f: f["type"] == "mode")
-        assert mode["mode"] == "human"
+        status = frames_until(ws, lambda f: f["type"] == "status")
+        assert status["status"] == "queued"
         message = frames_until(ws, lambda f: f["type"] == "message")["message"]
         assert message["role"] == "agent" and message["author_name"] == "Bia" and message["seq"] == 1
 

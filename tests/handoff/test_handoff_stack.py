@@ -96,7 +96,7 @@ def test_customer_to_agent_and_back_to_the_bot(handoff_stack: Any, browser: Any)
     item.click()
     agent_page.click("#claim-btn")
     expect(agent_page.locator("#composer")).to_be_visible()
-    page.wait_for_function("() => window.LumoChat.state().mode === 'human'", timeout=20_000)
+    page.wait_for_function("() => window.LumoChat.state().status === 'assigned'", timeout=20_000)
     expect(agent_page.locator("#messages")).to_contain_text("quero falar com um atendente humano")
 
     agent_page.fill("#composer-text", "Oi! Aqui é a Ana, da Lumo. Como posso ajudar?")
@@ -171,8 +171,8 @@ class Chat:
         assert r.status_code == 200, r.text
         return r.json()["messages"][1:]
 
-    def mode(self) -> str:
-        return self.http.get("/api/chat/history", params={"token": self.token}).json()["conversation"]["mode"]
+    def status(self) -> str:
+        return self.http.get("/api/chat/history", params={"token": self.token}).json()["conversation"]["status"]
 
 
 def escalation_reason(stack: Any, cid: str) -> str | None:
@@ -195,7 +195,7 @@ def test_customer_request_end_to_end(handoff_stack: Any, lang: str, first: str, 
     chat.say(first)
     replies = chat.say(ask)
     assert any(expected in m["text"] for m in replies), replies
-    assert chat.mode() == "queued"
+    assert chat.status() == "queued"
     assert escalation_reason(handoff_stack, chat.cid) == "customer_request"
 
 
@@ -208,9 +208,9 @@ def test_repeated_fallback_end_to_end(handoff_stack: Any, lang: str, texts: list
     chat = Chat(handoff_stack, lang)
     chat.say(texts[0])
     first = chat.say_payload(texts[1], "/nlu_fallback")
-    assert chat.mode() == "bot" and first, "one fallback is not enough to escalate"
+    assert chat.status() == "bot" and first, "one fallback is not enough to escalate"
     replies = chat.say_payload(texts[2], "/nlu_fallback")
-    assert chat.mode() == "queued", replies
+    assert chat.status() == "queued", replies
     assert escalation_reason(handoff_stack, chat.cid) == "repeated_fallback"
     intro = "Desculpe, não estou conseguindo te ajudar com isso." if lang == "pt" else \
         "Sorry, I'm not managing to help you with this."

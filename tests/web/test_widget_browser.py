@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from services.chat.models import ChatMessage, ContactRequest, Conversation
+from services.conversations import kinds
 from tests.web.browser import DESKTOP, PHONE, Widget, normalise
 from tests.web.live import LiveApp
 
@@ -259,7 +260,8 @@ def test_agent_side_names_typing_notices_buttons_and_csat(live_app: LiveApp, con
     cid = conversation_id(live_app, page)
 
     async def queued(app: Any) -> None:
-        await app.state.chat.set_mode(cid, "queued")
+        await app.state.conversations.run(
+            lambda tx: tx.set_status(cid, "queued", kinds.ESCALATED, "bot", team="atendimento"))
         await app.state.chat.post_system_notice(cid, "queue", "Você é o 2º da fila.", {"position": 2})
 
     live_app.call(queued)
@@ -270,8 +272,9 @@ def test_agent_side_names_typing_notices_buttons_and_csat(live_app: LiveApp, con
 
     async def handoff(app: Any) -> None:
         chat = app.state.chat
-        await chat.set_mode(cid, "human")
-        await chat.post_system_notice(cid, "agent_joined", "Marina entrou na conversa.", {"agent_name": "Marina"})
+        # handoff's listener of agent_joined tells the customer "Marina entrou na conversa.".
+        await app.state.conversations.run(lambda tx: tx.set_status(
+            cid, "assigned", kinds.AGENT_JOINED, "agent", team="atendimento", agent_name="Marina"))
         await chat.set_typing(cid, "agent", True)
 
     live_app.call(handoff)
@@ -295,7 +298,8 @@ def test_agent_side_names_typing_notices_buttons_and_csat(live_app: LiveApp, con
 
     async def bot_buttons(app: Any) -> None:
         chat = app.state.chat
-        await chat.set_mode(cid, "bot")
+        await app.state.conversations.run(lambda tx: tx.set_status(
+            cid, "bot", kinds.HANDED_BACK, "agent", team="atendimento", agent_name="Marina"))
         message = await chat._store(cid, "bot", "Isso respondeu sua dúvida?",
                                     {"buttons": [{"title": "Sim, ajudou", "payload": "/affirm"},
                                                  {"title": "Não ajudou", "payload": "/deny"}],

@@ -36,7 +36,7 @@
   var S = {
     lang: pageLang(), token: store("token"), lastSeq: 0, open: false, ws: null, connected: false,
     attempt: 0, timer: null, pingTimer: null, pongDue: null, outbox: loadOutbox(), nodes: {}, pending: {},
-    maxChars: CONFIG.maxMessageChars, cmids: {}, mode: "bot", agentName: "", unread: 0, contactDone: false, typingSent: 0
+    maxChars: CONFIG.maxMessageChars, cmids: {}, status: "bot", agentName: "", unread: 0, contactDone: false, typingSent: 0
   };
 
   function store(k, v) {
@@ -173,10 +173,10 @@
   }
   function updateStatus() {
     var s = !S.connected ? (S.everConnected ? tr("reconnecting") : tr("connecting"))
-      : S.mode === "human" ? (S.agentName ? S.agentName + " · " + tr("agentLabel") : tr("agent"))
-      : S.mode === "queued" ? tr("queued") : S.mode === "closed" ? tr("closed") : tr("bot") + " · " + tr("online");
+      : S.status === "assigned" ? (S.agentName ? S.agentName + " · " + tr("agentLabel") : tr("agent"))
+      : S.status === "queued" ? tr("queued") : S.status === "closed" ? tr("closed") : tr("bot") + " · " + tr("online");
     statusEl.textContent = s;
-    if (S.mode !== "queued") queueEl.hidden = true;
+    if (S.status !== "queued") queueEl.hidden = true;
     panel.classList.toggle("is-offline", !S.connected);
   }
   function showBanner(text) { bannerEl.textContent = text || ""; bannerEl.hidden = !text; }
@@ -496,7 +496,7 @@
         if (S.conversationId && c.id !== S.conversationId) resetView();
         S.conversationId = c.id; S.token = ev.token; store("token", ev.token);
         if (c.language && T[c.language]) S.lang = c.language;
-        S.mode = c.mode || "bot";
+        S.status = c.status || "bot";
         if (ev.limits && ev.limits.max_message_chars) S.maxChars = ev.limits.max_message_chars;
         S.connected = true; S.everConnected = true; S.attempt = 0;
         showBanner(""); applyLabels(); startPing();
@@ -528,15 +528,16 @@
         showAlert(ev.message || tr("error"));
         break;
       case "typing": typing(ev); break;
-      case "mode": S.mode = ev.mode; if (ev.mode === "bot") S.agentName = ""; updateStatus(); break;
+      // The conversation's one status (bot | queued | assigned | resolved | closed); resolved talks to the bot again.
+      case "status": S.status = ev.status; if (ev.status !== "assigned" && ev.status !== "queued") S.agentName = ""; updateStatus(); break;
       case "notice":
         if (ev.kind === "agent_joined" && ev.agent_name) S.agentName = ev.agent_name;
         if (ev.kind === "queue") {
-          S.mode = "queued";
+          S.status = "queued";
           // Live position updates are not stored messages: keep the latest one under the header.
           if (ev.text) { queueEl.textContent = ev.text; queueEl.hidden = false; }
         }
-        if (ev.kind === "agent_joined") S.mode = "human";
+        if (ev.kind === "agent_joined") S.status = "assigned";
         updateStatus();
         break;
       case "language": if (T[ev.language]) { S.lang = ev.language; applyLabels(); } break;
@@ -566,6 +567,6 @@
   window.LumoChat = {
     open: function () { toggle(true); }, close: function () { toggle(false); },
     setLanguage: function (l) { if (T[l]) { S.lang = l; applyLabels(); } },
-    state: function () { return { connected: S.connected, lastSeq: S.lastSeq, outbox: S.outbox.length, mode: S.mode, lang: S.lang }; }
+    state: function () { return { connected: S.connected, lastSeq: S.lastSeq, outbox: S.outbox.length, status: S.status, lang: S.lang }; }
   };
 })();
