@@ -96,11 +96,14 @@ def test_real_articles_follow_the_house_structure(lang: str, closing: str) -> No
 
 
 def test_real_articles_agree_with_company_facts() -> None:
-    """Phone number, hours, Pix discount and installments are the ones in docs/company.md, wherever they appear."""
+    """Phone number (texts/company.yml), hours, Pix discount and installments agree wherever they appear."""
+    from texts import catalogue
+
+    company_phone = catalogue().company("pt").phone
     for lang in ("pt", "en"):
         for art_id, body in _bodies(lang).items():
             for phone in re.findall(r"0800[\d ]{7,12}\d", body):
-                assert phone == "0800 555 0123", f"{lang}/{art_id}: phone {phone!r}"
+                assert phone == company_phone, f"{lang}/{art_id}: phone {phone!r}, company.yml says {company_phone!r}"
             for pct in re.findall(r"(\d+)% (?:de desconto|off|discount)", body):
                 assert pct == "5", f"{lang}/{art_id}: Pix discount {pct}%"
             for n in re.findall(r"(\d+)x sem juros|(\d+) interest-free installments", body):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,25 +13,16 @@ from texts import catalogue
 pytestmark = [pytest.mark.browser]
 
 
-@pytest.fixture()
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport=DESKTOP, locale="en-US")
-    try:
-        yield ctx
-    finally:
-        ctx.close()
-
-
 def contact_form_texts(page: Any) -> list[str]:
     form = page.locator("#lumo-chat form.contact")
     return [form.locator("strong").inner_text(), *form.locator("label span").all_inner_texts(),
             form.locator("button[type=submit]").inner_text()]
 
 
-def test_contact_form_switches_language_with_the_conversation(live_app: LiveApp, context: Any) -> None:
+def test_contact_form_switches_language_with_the_conversation(live_app: LiveApp, browser: Any) -> None:
     """An English page, then the conversation turns out Portuguese: the open contact form turns Portuguese too."""
     en, pt = catalogue().section("widget", "en"), catalogue().section("widget", "pt")
-    page = context.new_page()
+    page = browser.new_page(viewport=DESKTOP, locale="en-US")
     page.goto(live_app.url + "/?lang=en")
     widget = Widget(page).open()
     assert page.locator("#lumo-chat .title").inner_text() == en["title"]
@@ -51,3 +41,4 @@ def test_contact_form_switches_language_with_the_conversation(live_app: LiveApp,
     assert contact_form_texts(page) == [pt["contactTitle"], pt["name"], pt["email"], pt["phone"], pt["contactSend"]]
     assert page.locator("#lumo-chat .title").inner_text() == pt["title"]
     assert page.locator("#lumo-chat textarea.input").get_attribute("placeholder") == pt["placeholder"]
+    page.close()
