@@ -196,9 +196,10 @@ class HandoffService:
             is_open = self.hours.is_open(route.team, now)
             online = len(self.presence.online_agents(s, route.team)) if is_open else 0
             waiting = "queued" if is_open and online else "offline"
-            record = transcripts.assemble(req.conversation_id, events, source, language=language,
-                                          reason=req.reason, reason_detail=req.reason_detail,
-                                          start_seq=start_seq, error=error, gateway_messages=gateway)
+            logged = self._logged_transcript(s, req.conversation_id, req.events)
+            record = transcripts.assemble(req.conversation_id, events, "log" if logged else source,
+                                          language=language, reason=req.reason, reason_detail=req.reason_detail,
+                                          start_seq=start_seq, error=error, gateway_messages=gateway, logged=logged)
             h = Handoff(conversation_id=req.conversation_id, status=waiting, team=route.team,
                         priority=self.policy.priority_for(req.reason), reason=req.reason,
                         reason_detail=(req.reason_detail or "")[:500], intent=req.intent,
@@ -233,6 +234,17 @@ class HandoffService:
         return {"handoff_id": h.id, "status": h.status, "team": h.team, "team_name": team_name,
                 "position": position if h.status == "queued" else None, "estimated_wait_minutes": minutes,
                 "reason": h.reason, "bot_text": bot_text, "created": True, "pause": True}
+
+    def _logged_transcript(self, s: Any, conversation_id: str,
+                           current_turn: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+        """The transcript from the event log, or ``None`` when the log has no customer message (another channel)."""
+        log = s.scalars(select(ConversationEvent).where(ConversationEvent.conversation_id == conversation_id)
+                        .order_by(ConversationEvent.id)).all()
+        if not any(e.kind == kinds.CUSTOMER_MESSAGE for e in log):
+            return None
+        messages = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)).all()
+        return transcripts.from_log([e.to_dict() for e in log], {m.seq: m.to_dict() for m in messages},
+                                    current_turn)
 
     def offline_text(self, team: str, language: str, when: Any) -> str:
         key = "offline_no_agent" if self.hours.is_open(team, when) else "offline_hours"

@@ -122,11 +122,59 @@ def from_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {"messages": messages, "slots": slots}
 
 
+def from_log(log: list[dict[str, Any]], messages: dict[int, dict[str, Any]],
+             current_turn: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The bot part of a transcript read from the conversation event log (the gateway's own record).
+
+    ``log``: the conversation's events (services.conversations); ``messages``: its chat messages by seq (the
+    text lives there once); ``current_turn``: tracker events from the action that escalates, whose latest user
+    event says how the bot read the message being answered (its ``bot_reply`` is not logged yet).
+    """
+    readings = {e["data"].get("customer_seq"): e["data"] for e in log
+                if e["kind"] == "bot_reply" and isinstance(e["data"].get("customer_seq"), int)}
+    out: list[dict[str, Any]] = []
+    slots: dict[str, Any] = {}
+    for event in log:
+        kind, data = event["kind"], event["data"]
+        message = messages.get(data.get("seq")) if isinstance(data.get("seq"), int) else None
+        if kind == "customer_message" and message is not None:
+            reading = readings.get(data["seq"], {})
+            entry: dict[str, Any] = {
+                "role": "customer", "text": message["text"], "timestamp": message.get("created_at"),
+                "intent": {"name": reading.get("intent"), "confidence": round(float(reading.get("confidence") or 0), 3)},
+                "entities": list(reading.get("entities") or [])}
+            out.append(entry)
+        elif kind == "bot_reply" and message is not None:
+            entry = {"role": "bot", "text": message["text"], "timestamp": message.get("created_at"),
+                     **_bot_extras(message.get("payload") or {})}
+            out.append(entry)
+        elif kind == "kb_feedback":
+            customer = next((m for m in reversed(out) if m["role"] == "customer"), None)
+            if customer is not None:
+                customer["kb_feedback"] = {"article_id": data.get("article_id"), "helped": data.get("helped")}
+    latest = next((e for e in reversed(current_turn or []) if e.get("event") == "user"), None)
+    pending = next((m for m in reversed(out) if m["role"] == "customer"), None)
+    if latest is not None and pending is not None and not pending["intent"]["name"]:
+        intent = (latest.get("parse_data") or {}).get("intent") or {}
+        pending["intent"] = {"name": intent.get("name"), "confidence": round(float(intent.get("confidence") or 0), 3)}
+        pending["entities"] = [{"entity": e.get("entity"), "value": e.get("value")}
+                               for e in (latest.get("parse_data") or {}).get("entities") or [] if isinstance(e, dict)]
+    for entry in out:
+        for entity in entry.get("entities") or []:
+            if entity.get("entity") in SLOTS_SHOWN:
+                slots[str(entity["entity"])] = entity.get("value")
+    return {"messages": out[-MAX_EVENTS:], "slots": slots}
+
+
 def assemble(conversation_id: str, events: list[dict[str, Any]] | None, source: str, *, language: str,
              reason: str, reason_detail: str, start_seq: int, error: str | None = None,
-             gateway_messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The transcript stored with a handoff. Without tracker events, the gateway's messages are used."""
-    if events:
+             gateway_messages: list[dict[str, Any]] | None = None,
+             logged: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The transcript stored with a handoff: from the event log (``logged``, see :func:`from_log`) when the
+    conversation has one, else from tracker events (another Rasa channel), else the gateway's messages."""
+    if logged is not None:
+        body = logged
+    elif events:
         body = from_events(events)
     else:
         body = {"messages": [

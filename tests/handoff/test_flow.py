@@ -127,3 +127,20 @@ def test_conversation_from_another_rasa_channel_is_adopted_on_escalation(env: En
     assert r.json()["status"] == "queued" and "queue" in r.json()["bot_text"].lower()
     assert status(env, "rest-api-customer-42") == "queued"
     assert env.escalate("x" * 65).status_code == 422
+
+
+def test_transcript_is_read_from_the_event_log(env: Env) -> None:
+    """A widget conversation's transcript comes from the gateway's event log, not from Rasa's tracker."""
+    env.agent("ana@lumo.test", "Ana", ["atendimento"])
+    ana = env.login("ana@lumo.test")
+    cid, token = env.conversation()
+    for i, text in enumerate(["oi, meu pedido 20481234 nao chegou", "quero falar com um atendente"]):
+        env.client.post("/api/chat/messages", json={"token": token, "text": text, "client_message_id": f"t{i}"})
+    current_turn = [{"event": "user", "text": "quero falar com um atendente", "timestamp": 1_790_000_000.0,
+                     "parse_data": {"intent": {"name": "request_human", "confidence": 0.97}, "entities": []}}]
+    hid = env.escalate(cid, events=current_turn).json()["handoff_id"]
+    transcript = ana.get(f"/api/handoff/handoffs/{hid}").json()["transcript"]
+    assert transcript["source"] == "log"
+    customer = [m for m in transcript["messages"] if m["role"] == "customer"]
+    assert [m["text"] for m in customer] == ["oi, meu pedido 20481234 nao chegou", "quero falar com um atendente"]
+    assert customer[-1]["intent"] == {"name": "request_human", "confidence": 0.97}
