@@ -117,6 +117,37 @@ def _title_distinct(passages: list[Passage]) -> dict[str, float]:
     return out
 
 
+MAX_TITLE_ARTICLES = 5000  # above this, embedding every title at load time costs too much: no title signal
+
+
+@dataclass
+class TitleTable:
+    """One encoder's title vectors: one row per article, and each passage's row (-1: not covered)."""
+
+    keys: list[str]
+    langs: np.ndarray
+    vecs: np.ndarray
+    passage_rows: np.ndarray
+
+
+def _title_table(enc: Encoder, passages: list[Passage]) -> TitleTable | None:
+    rows: dict[str, int] = {}
+    titles: list[str] = []
+    langs: list[str] = []
+    prow = np.full(len(passages), -1, np.int64)
+    for i, p in enumerate(passages):
+        if enc.languages is not None and p.lang not in enc.languages:
+            continue
+        if p.article_key not in rows:
+            rows[p.article_key] = len(titles)
+            titles.append(p.title)
+            langs.append(p.lang)
+        prow[i] = rows[p.article_key]
+    if not titles or len(titles) > MAX_TITLE_ARTICLES:
+        return None
+    return TitleTable(list(rows), np.array(langs, dtype=object), _embed_titles(enc, titles), prow)
+
+
 def _article_rows(passages: list[Passage], searchable: np.ndarray) -> dict[str, np.ndarray]:
     out: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
@@ -145,29 +176,28 @@ class Searcher:
         self._article_rows = _article_rows(data.passages, self.searchable)
         self.title_distinct = _title_distinct(data.passages)
         self._title_lock = threading.Lock()
-        self._titles: dict[str, tuple[list[str], np.ndarray]] = {}
+        self._titles: dict[str, TitleTable | None] = {}
 
     # ------------------------------------------------------------ titles
 
-    def title_vectors(self, key: str) -> tuple[list[str], np.ndarray]:
-        """Article keys and their titles embedded *as queries* by encoder ``key`` (computed once).
+    def title_table(self, key: str) -> TitleTable | None:
+        """Titles embedded *as queries* by encoder ``key`` (computed once; None above ``MAX_TITLE_ARTICLES``).
 
         A customer's short question usually paraphrases an article's title, so question-to-title similarity
         is a third signal next to question-to-passage (dense) and keywords (BM25).
         """
-        got = self._titles.get(key)
-        if got is not None:
-            return got
+        if key in self._titles:
+            return self._titles[key]
         with self._title_lock:
             if key not in self._titles:
-                enc = self.encoders[key]
-                titles: dict[str, str] = {}
-                for p in self.data.passages:
-                    if enc.languages is None or p.lang in enc.languages:
-                        titles.setdefault(p.article_key, p.title)
-                keys = list(titles)
-                self._titles[key] = (keys, _embed_titles(enc, [titles[k] for k in keys]))
+                self._titles[key] = _title_table(self.encoders[key], self.data.passages)
             return self._titles[key]
+
+    def warm(self) -> None:
+        """Embed the titles now (the process keeps them across reloads), not during a customer's first search."""
+        if self.fusion.method == "adaptive" and self.fusion.title_signal:
+            for key in self.encoders:
+                self.title_table(key)
 
     # ------------------------------------------------------------ one language group
 
@@ -217,17 +247,20 @@ class Searcher:
         _, pos = index.search(qv[None, :].astype(np.float32), min(c + hidden, len(fa_members)))
         dense_cand = fa_members[pos[0][pos[0] >= 0]]
         dense_cand = dense_cand[keep[dense_cand]][:c]
-        use_title = method == "hybrid" and self.fusion.title_signal
-        title_of: dict[str, float] = {}
-        if use_title:
-            tkeys, tvecs = self.title_vectors(key)
-            tsims = tvecs @ qv
-            title_of = dict(zip(tkeys, tsims.tolist(), strict=True))
-            ranked = [tkeys[i] for i in np.argsort(-tsims, kind="stable").tolist()
-                      if tkeys[i].startswith(group_lang + "/") and (not exclude or tkeys[i] not in exclude)]
-            rows_ = [self._article_rows[k] for k in ranked[:self.title_articles] if k in self._article_rows]
-            if rows_:
-                cand.append(np.concatenate(rows_))
+        table = self.title_table(key) if method == "hybrid" and self.fusion.title_signal else None
+        tsims = None
+        if table is not None:
+            tsims = table.vecs @ qv
+            ok = table.langs == group_lang
+            if exclude:
+                ok &= np.array([k not in exclude for k in table.keys], bool)
+            pool = np.flatnonzero(ok)
+            n = min(self.title_articles, len(pool))
+            if n:
+                best = pool[np.argpartition(-tsims[pool], n - 1)[:n]]
+                rows_ = [self._article_rows[table.keys[i]] for i in best.tolist() if table.keys[i] in self._article_rows]
+                if rows_:
+                    cand.append(np.concatenate(rows_))
         if need_dense:
             cand.append(dense_cand)
         if need_lex:
@@ -239,8 +272,10 @@ class Searcher:
         dense_all = vecs[rows[feat_idx]] @ qv
         dense = (vecs[rows[idx]] @ qv).astype(np.float32)
         lex = bm[idx] / bound
-        title = (np.array([title_of.get(data.passages[i].article_key, 0.0) for i in idx.tolist()], np.float32)
-                 if use_title else None)
+        title = None
+        if table is not None and tsims is not None:
+            trow = table.passage_rows[idx]
+            title = np.where(trow >= 0, tsims[np.maximum(trow, 0)], 0.0).astype(np.float32)
         if method == "dense":
             fused = dense
         elif method == "bm25":

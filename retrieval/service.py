@@ -91,6 +91,7 @@ class SearchState:
         """Load the live index from disk (e.g. after `python -m retrieval ingest` in another process)."""
         data = load_index(self.settings.index_dir, self.encoders, self.settings)
         searcher = Searcher(data, self.encoders, self.settings, self.calibrator)
+        searcher.warm()
         with self._lock:
             self._searcher = searcher
         return data.version
@@ -99,7 +100,9 @@ class SearchState:
         """Re-ingest the articles, save a new version and swap it in; searches keep running meanwhile."""
         with self._lock:  # one rebuild at a time; readers never take this lock
             result, data = ingest(self.settings, self.encoders, full=full, progress=progress)
-            self._searcher = Searcher(data, self.encoders, self.settings, self.calibrator)
+            searcher = Searcher(data, self.encoders, self.settings, self.calibrator)
+            searcher.warm()
+            self._searcher = searcher
         return result
 
 

@@ -54,7 +54,8 @@ def samples(searcher: Searcher, queries: list[dict], routes: bool, desc: str) ->
         for group, exclude, label in groups:
             g = searcher.score_group(q["query"], lang, group, "hybrid", exclude=exclude)
             if g is not None:
-                out.append((searcher.encoders[g.encoder].name, [g.features[f] for f in FEATURES], label))
+                out.append((searcher.encoders[g.encoder].name, [g.features[f] for f in FEATURES], label,
+                            "cross" if target != lang else "same"))
     return out
 
 
@@ -70,6 +71,10 @@ def fit_eval(train: list, test: list) -> dict:
         xt = np.array([s[1] for s in test if s[0] == name])
         yt = np.array([s[2] for s in test if s[0] == name])
         p = clf.predict_proba(xt)[:, 1]
+        kinds = np.array([s[3] for s in test if s[0] == name])
+        by_kind = {k: {"n": int((kinds == k).sum()), "positives": int(yt[kinds == k].sum()),
+                       "auc": round(float(roc_auc_score(yt[kinds == k], p[kinds == k])), 4)}
+                   for k in sorted(set(kinds.tolist())) if len(set(yt[kinds == k].tolist())) == 2}
         bins = np.clip((p * 5).astype(int), 0, 4)
         reliability = [{"bin": f"{b / 5:.1f}-{(b + 1) / 5:.1f}", "n": int((bins == b).sum()),
                         "mean_p": round(float(p[bins == b].mean()), 3) if (bins == b).any() else None,
@@ -79,6 +84,7 @@ def fit_eval(train: list, test: list) -> dict:
             "features": list(FEATURES), "coef": [round(float(c), 5) for c in clf.coef_[0]],
             "intercept": round(float(clf.intercept_[0]), 5), "n_train": int(len(y)),
             "test": {"n": int(len(yt)), "positives": int(yt.sum()), "auc": round(float(roc_auc_score(yt, p)), 4),
+                     "by_kind": by_kind,
                      "accuracy_at_0.5": round(float(accuracy_score(yt, p >= 0.5)), 4),
                      "precision_at_0.5": round(float(precision_score(yt, p >= 0.5)), 4),
                      "recall_at_0.5": round(float(recall_score(yt, p >= 0.5)), 4),
