@@ -1,9 +1,10 @@
-"""Load and validate ``handoff/policy.yml``, the escalation/routing/hours policy a support lead edits.
+"""Load ``handoff/policy.yml``, the escalation/routing/hours policy a support lead edits, and read it.
 
-This module only needs PyYAML and the standard library, because both environments read it: the action
-server (Python 3.10, to decide *whether* to escalate) and the services app (Python 3.11, to route, queue and
-talk to the customer). Validation happens at load time so a typo in the YAML fails at start-up with a clear
-message instead of at the first escalation.
+Validation is the schema of services/configcheck (``PolicyFile``: every key known, every value checked), the
+same one the services app runs over all lead-editable files at start-up, so a typo fails with the file, the
+key and the problem instead of being ignored. Customer-facing wording (handoff messages, team names, hours in
+words) lives in the text catalogue (texts/<language>.yml); :meth:`Policy.message`, :meth:`Policy.team_name` and
+:meth:`Policy.hours_text` read it from there.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 DEFAULT_POLICY_FILE = HERE / "policy.yml"
 REASONS = ("customer_request", "repeated_fallback", "always_human", "frustration", "unanswered_repeat")
-LANGUAGES = ("pt", "en")
 
 
 class PolicyError(ValueError):
@@ -88,30 +88,13 @@ class Policy:
 
 
 def _validate(raw: Any, path: Path) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise PolicyError(f"{path}: the policy must be a YAML mapping")
-    teams = raw.get("teams")
-    if not isinstance(teams, dict) or not teams:
-        raise PolicyError(f"{path}: 'teams' must list at least one team")
-    routing = raw.get("routing") or {}
-    for label, mapping in (("category_teams", routing.get("category_teams") or {}),
-                           ("intent_teams", routing.get("intent_teams") or {})):
-        for key, team in mapping.items():
-            if team not in teams:
-                raise PolicyError(f"{path}: routing.{label}.{key} names unknown team {team!r}")
-    default_team = routing.get("default_team")
-    if default_team and default_team not in teams:
-        raise PolicyError(f"{path}: routing.default_team {default_team!r} is not a team")
-    fallback = (raw.get("escalation") or {}).get("fallback") or {}
-    max_consecutive = fallback.get("max_consecutive", 2)
-    if not isinstance(max_consecutive, int) or max_consecutive < 1:
-        raise PolicyError(f"{path}: escalation.fallback.max_consecutive must be a whole number >= 1")
-    for reason in (raw.get("escalation") or {}).get("priority") or {}:
-        if reason not in REASONS:
-            raise PolicyError(f"{path}: escalation.priority.{reason} is not one of {', '.join(REASONS)}")
-    for i, hook in enumerate(raw.get("webhooks") or []):
-        if not isinstance(hook, dict) or not hook.get("url") or not hook.get("secret"):
-            raise PolicyError(f"{path}: webhooks[{i}] needs 'url' and 'secret'")
+    """The raw mapping when it satisfies the policy schema; else :class:`PolicyError` naming file, key, problem."""
+    from services.configcheck.check import validate_mapping
+    from services.configcheck.schemas import PolicyFile
+
+    problems = validate_mapping(raw, PolicyFile, str(path))
+    if problems:
+        raise PolicyError("\n".join(str(p) for p in problems))
     return raw
 
 
@@ -125,13 +108,13 @@ def load_policy(path: Path | str | None = None) -> Policy:
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise PolicyError(f"policy file {file} does not exist") from error
+        raise PolicyError(f"{file}: (top level): the file does not exist") from error
     except yaml.YAMLError as error:
-        raise PolicyError(f"{file} is not valid YAML: {error}") from error
+        raise PolicyError(f"{file}: (top level): not valid YAML: {error}") from error
     return Policy(raw=_validate(raw, file), path=file)
 
 
 @lru_cache(maxsize=4)
 def cached_policy(path: str) -> Policy:
-    """The action server reads the policy once per process and path."""
+    """Read the policy once per process and path."""
     return load_policy(path)

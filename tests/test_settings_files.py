@@ -179,3 +179,12 @@ def test_widget_is_served_with_catalogue_texts_and_the_one_limit() -> None:
     for lang in cat.languages:
         assert cat.section("widget", lang)["contactTitle"] in served
     assert "0800 555 0123" in served and "{n}" in served  # company facts filled, browser placeholders kept
+
+
+def test_handoff_loads_its_policy_through_the_same_schema(tmp_path: Path) -> None:
+    from handoff.policy import PolicyError, load_policy
+
+    bad = policy_copy(tmp_path, "\nescalation:\n", "\nescalaton:\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(bad)
+    assert str(caught.value) == f"{bad}: escalaton: unknown key (did you mean 'escalation'?)"

@@ -100,6 +100,17 @@ def _problems_of(error: ValidationError, model: type[BaseModel], file: str) -> l
     return problems
 
 
+def validate_mapping(raw: Any, model: type[BaseModel], file: str) -> list[Problem]:
+    """Problems of an already parsed YAML document against ``model`` (empty: valid)."""
+    if not isinstance(raw, dict):
+        return [Problem(file, "", "must be a mapping of keys to values")]
+    try:
+        model.model_validate(raw)
+    except ValidationError as error:
+        return _problems_of(error, model, file)
+    return []
+
+
 def check_yaml(path: Path, model: type[BaseModel], required: bool = True) -> tuple[list[Problem], Any]:
     """Problems of one YAML file against its schema (none: the parsed model)."""
     shown = _shown(path)

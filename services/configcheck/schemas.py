@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-REASONS = Literal["customer_request", "repeated_fallback", "always_human", "frustration", "unanswered_repeat"]
+from handoff.policy import REASONS
+
+REASON = Literal[REASONS]  # type: ignore[valid-type]
 WEEKDAY = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEBHOOK_EVENT = Literal["created", "claimed", "resolved", "handed_back", "transferred"]
 _RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
@@ -79,7 +81,7 @@ class Escalation(Strict):
     always_human: AlwaysHuman = AlwaysHuman()
     frustration: Frustration = Frustration()
     unanswered_repeat: UnansweredRepeat = UnansweredRepeat()
-    priority: dict[REASONS, Annotated[int, Field(ge=1)]] = {}
+    priority: dict[REASON, Annotated[int, Field(ge=1)]] = {}
 
 
 class Routing(Strict):
