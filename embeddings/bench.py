@@ -40,6 +40,17 @@ def load_texts(data: Path) -> tuple[list[str], list[str]]:
     return [q for q in queries if q.strip()], passages
 
 
+def cpu_model() -> str:
+    """CPU model name from /proc/cpuinfo (what lscpu prints), else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def pct(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 2)
 
@@ -105,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         result = bench_passages(passages, args.n or 48, threads, args.rounds)
     load = os.getloadavg()
     result.update(part=args.part, threads=threads, seconds=round(time.time() - t0, 1),
-                  loadavg_after=[round(x, 2) for x in load], cpu=platform.processor() or platform.machine(),
+                  loadavg_after=[round(x, 2) for x in load], cpu=cpu_model(),
                   cores=os.cpu_count())
     print(json.dumps(result, indent=1))
 
