@@ -122,7 +122,8 @@ class AgentSocket:
     async def run(self) -> None:
         agents_pump = asyncio.create_task(self.pump_agents())
         await asyncio.to_thread(self.svc.touch, self.agent.id)
-        await self.send({"type": "hello", "agent": self.agent.to_dict()})
+        await self.send({"type": "hello", "agent": self.agent.to_dict(),
+                         "limits": {"max_message_chars": self.ws.app.state.chat_config.max_message_chars}})
         try:
             while True:
                 event = await self.ws.receive()

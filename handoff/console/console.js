@@ -262,6 +262,10 @@ function connect() {
 function onFrame(frame) {
   const mine = frame.handoff_id !== undefined && frame.handoff_id === state.selected;
   switch (frame.type) {
+    case "hello":
+      // The product's one message-length limit (services/chat/chat.yml), also enforced by the server.
+      if (frame.limits && frame.limits.max_message_chars) $("composer-text").maxLength = frame.limits.max_message_chars;
+      break;
     case "message":
       if (mine) appendLive(frame.message);
       break;
