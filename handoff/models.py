@@ -10,13 +10,13 @@ worker (in any app process) sends it with retries.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base
+from services.db import Base, iso, utcnow
 
 ROLES = ("agent", "lead")
 AGENT_STATUSES = ("online", "away", "offline")
@@ -28,13 +28,6 @@ OPEN_STATUSES = ("queued", "offline", "active")
 WAITING_STATUSES = ("queued", "offline")
 
 
-def utcnow() -> datetime:
-    """Naive UTC, the convention of every table of the services app (SQLite has no time zones)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value else None
 
 
 class Agent(Base):

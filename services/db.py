@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -42,6 +43,16 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the convention of every table of the services app (SQLite has no time zones)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with ``Z``, the form every JSON answer uses."""
+    return value.isoformat() + "Z" if value else None
 
 
 class Database:

@@ -21,7 +21,6 @@ class ChatConfig:
     rate_limit_per_minute: int = 20
     session_max_age_days: int = 30
     history_limit: int = 500
-    language_probe_timeout_seconds: float = 2.0
 
     @property
     def languages(self) -> tuple[str, ...]:

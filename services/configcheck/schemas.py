@@ -177,4 +177,3 @@ class ChatFile(Strict):
     rate_limit_per_minute: int = Field(20, ge=1)
     session_max_age_days: int = Field(30, ge=1)
     history_limit: int = Field(500, ge=1)
-    language_probe_timeout_seconds: float = Field(2, ge=0)

@@ -9,23 +9,14 @@ the conversation, and its events with it, by the foreign key's cascade).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.conversations.status import BOT
-from services.db import Base
-
-
-def utcnow() -> datetime:
-    """Naive UTC timestamps: SQLite has no time zones, so every stored time is UTC by convention."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value else None
+from services.db import Base, iso, utcnow
 
 
 class Conversation(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.handoff.conftest import Env, tracker_events
+from tests.handoff.test_ws import until
 
 
 def next_agents_event(ws: Any, skip: tuple[str, ...] = ("pong",)) -> dict:
@@ -18,14 +19,6 @@ def next_agents_event(ws: Any, skip: tuple[str, ...] = ("pong",)) -> dict:
         frame = ws.receive_json()
         if frame["type"] not in skip:
             return frame
-
-
-def until(ws: Any, predicate: Any, limit: int = 30) -> dict:
-    for _ in range(limit):
-        frame = ws.receive_json()
-        if predicate(frame):
-            return frame
-    raise AssertionError("expected frame not received")
 
 
 def test_customer_text_csat_and_contact_reach_only_their_team(env: Env) -> None:
