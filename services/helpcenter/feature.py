@@ -58,7 +58,8 @@ def _security_headers(response: Response, request: Request) -> Response:
 def _page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> Response:
     other = "en" if lang == "pt" else "pt"
     response = templates.TemplateResponse(request, name, {
-        "lang": lang, "other": other, "ui": site_texts(lang), "other_ui": site_texts(other), **context},
+        "lang": lang, "other": other, "ui": site_texts(lang), "other_ui": site_texts(other),
+        "company": catalogue().company(lang), **context},
         status_code=status)
     return _security_headers(response, request)
 
