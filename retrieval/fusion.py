@@ -7,7 +7,9 @@ this query: a ranking whose top candidates stand out clearly from the rest is co
 scores are a flat plateau (e.g. BM25 when the only matching word is "pedido", which half the articles
 contain, or BM25 across languages) is not. Each ranking's confidence is one minus the normalised entropy
 of a softmax over its top ``top`` scores, with the temperature set to the standard deviation of its
-scores over all candidates, so it means the same for cosines and for BM25 points. Each signal's weight is
+scores over all candidates, so it means the same for cosines and for BM25 points; BM25's confidence is
+also multiplied by its coverage (the share of the question's keyword weight its best candidate matched),
+because a peak on one rare word says little when most of the question went unmatched. Each signal's weight is
 proportional to its confidence (``sharpness`` p = 1; ``c^p`` in general) and the scores are min-max scaled
 before mixing, as before. A third signal, question-to-title similarity (an FAQ-retrieval classic: the
 customer's question paraphrases an article title), joins the mix, scaled down where titles are shared by
@@ -105,10 +107,19 @@ def confidence(scores: np.ndarray, top: int = 10) -> float:
     return max(0.0, 1.0 - ent / float(np.log(len(s))))
 
 
+def lexical_coverage(lex: np.ndarray) -> float:
+    """Share of the question's keyword weight that the best candidate matches (``lex`` = BM25 / its bound).
+
+    BM25's scores can be sharply peaked on one rare word while most of the question went unmatched
+    (paraphrases, the other language): its shape then overstates how much it knows.
+    """
+    return float(np.clip(lex.max(), 0.0, 1.0)) if len(lex) else 0.0
+
+
 def dense_weight(dense: np.ndarray, lex: np.ndarray, top: int = 10, sharpness: float = 1.0) -> float:
-    """This query's weight of the dense ranking (0.5 when neither ranking is confident)."""
+    """This query's weight of the dense ranking, two signals (0.5 when neither ranking is confident)."""
     cd = confidence(dense, top) ** sharpness
-    cl = confidence(lex, top) ** sharpness
+    cl = (lexical_coverage(lex) * confidence(lex, top)) ** sharpness
     return cd / (cd + cl) if cd + cl > 0 else 0.5
 
 
@@ -134,9 +145,10 @@ def fuse(dense: np.ndarray, lex: np.ndarray, cfg: FusionConfig, encoder_key: str
     weight shrinks with that share (help center and FAQ: 1.0; FAQuAD paragraphs: 0.16).
     """
     if cfg.method == "adaptive":
+        coverage = lexical_coverage(lex)
         if title is not None and cfg.title_signal:
-            return adaptive([dense, lex, title], cfg.confidence_top, cfg.sharpness, [1.0, 1.0, title_distinct])
-        return adaptive([dense, lex], cfg.confidence_top, cfg.sharpness)
+            return adaptive([dense, lex, title], cfg.confidence_top, cfg.sharpness, [1.0, coverage, title_distinct])
+        return adaptive([dense, lex], cfg.confidence_top, cfg.sharpness, [1.0, coverage])
     w = cfg.dense_weight_by_encoder.get(encoder_key, cfg.dense_weight)
     if cfg.method == "rrf":
         return rrf(dense, lex, w, cfg.rrf_k)
