@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions import services_client
 from bot.actions.escalation import consult, hand_over
-from bot.actions.language import conversation_language, pick
+from bot.actions.language import conversation_language, say
 
 SNIPPET_CHARS = 420
 MAX_QUERY_CHARS = 500
@@ -116,30 +116,24 @@ class ActionFallback(Action):
             record_event(tracker, "answer", query=text[:MAX_QUERY_CHARS], article_id=hit.article_id,
                          score=hit.score, probability=answer.probability, language=lang)
             dispatcher.utter_message(
-                text=f"{trim(hit.snippet)}\n\n{pick(lang, 'Artigo completo', 'Full article')}: {hit.title} — {hit.url}",
-                buttons=[{"title": pick(lang, "Sim, ajudou", "Yes, it helped"), "payload": "/affirm"},
-                         {"title": pick(lang, "Não ajudou", "No, it didn't"), "payload": "/deny"}],
+                text=f"{trim(hit.snippet)}\n\n{say('kb.full_article', lang)}: {hit.title} — {hit.url}",
+                buttons=[{"title": say("kb.helped_yes", lang), "payload": "/affirm"},
+                         {"title": say("kb.helped_no", lang), "payload": "/deny"}],
                 json_message={"kb": {"asked": "helped", "article_id": hit.article_id, "url": hit.url,
                                      "title": hit.title, "score": hit.score, "category": hit.category}},
             )
-            dispatcher.utter_message(text=pick(lang, "Isso respondeu sua dúvida?", "Did this answer your question?"))
+            dispatcher.utter_message(text=say("kb.did_it_answer", lang))
             return []
         record_event(tracker, "no_answer", query=text[:MAX_QUERY_CHARS], language=lang,
                      probability=answer.probability)
         outcome = consult(tracker, current_failed=True)
         if outcome.escalated:
             return hand_over(dispatcher, outcome)
-        if not answer.reachable:
-            message = pick(lang, "Não consegui consultar a nossa central de ajuda agora.",
-                           "I couldn't reach our help center right now.")
-        else:
-            message = pick(lang, "Desculpe, não sei responder isso com segurança.",
-                           "Sorry, I don't know the answer to that for sure.")
+        message = say("kb.dont_know" if answer.reachable else "kb.unreachable", lang)
         dispatcher.utter_message(
-            text=message + " " + pick(lang, "Quer falar com uma pessoa da nossa equipe? Ou tente perguntar de outro jeito.",
-                                      "Would you like to talk to a person on our team? Or try asking another way."),
-            buttons=[{"title": pick(lang, "Falar com atendente", "Talk to an agent"), "payload": "/request_human"},
-                     {"title": pick(lang, "Não, obrigado", "No, thanks"), "payload": "/deny"}],
+            text=message + " " + say("kb.offer_human", lang),
+            buttons=[{"title": say("kb.talk_to_agent", lang), "payload": "/request_human"},
+                     {"title": say("kb.no_thanks", lang), "payload": "/deny"}],
             json_message={"kb": {"asked": "offer_human"}},
         )
         return []
@@ -163,19 +157,15 @@ class ActionKbFeedback(Action):
         helped = intent == "affirm"
         record_event(tracker, "feedback", article_id=marker.get("article_id"), helped=helped, language=lang)
         if helped:
-            dispatcher.utter_message(text=pick(lang, "Que bom que ajudou! Posso ajudar em mais alguma coisa?",
-                                               "Glad it helped! Anything else I can do for you?"),
+            dispatcher.utter_message(text=say("kb.glad", lang),
                                      json_message={"kb": {"feedback": "helped", "article_id": marker.get("article_id")}})
             return []
         outcome = consult(tracker, current_failed=True)
         if outcome.escalated:
             return hand_over(dispatcher, outcome)
         dispatcher.utter_message(
-            text=pick(lang, "Poxa, desculpe. Pode me contar com outras palavras o que aconteceu? Se preferir, "
-                            "eu chamo uma pessoa da equipe.",
-                      "Sorry about that. Could you tell me in other words what happened? If you prefer, I can "
-                      "bring in a person from our team."),
-            buttons=[{"title": pick(lang, "Falar com atendente", "Talk to an agent"), "payload": "/request_human"}],
+            text=say("kb.rephrase", lang),
+            buttons=[{"title": say("kb.talk_to_agent", lang), "payload": "/request_human"}],
             json_message={"kb": {"feedback": "not_helped", "article_id": marker.get("article_id")}},
         )
         return []
@@ -205,7 +195,7 @@ class ActionAnswerTopic(Action):
             record_event(tracker, "link", query=text[:MAX_QUERY_CHARS], article_id=answer.hit.article_id,
                          score=answer.hit.score, intent=intent, language=lang)
             dispatcher.utter_message(
-                text=f"{pick(lang, 'Mais detalhes', 'More details')}: {answer.hit.title} — {answer.hit.url}",
+                text=f"{say('kb.more_details', lang)}: {answer.hit.title} — {answer.hit.url}",
                 json_message={"kb": {"article_id": answer.hit.article_id, "url": answer.hit.url,
                                      "title": answer.hit.title, "intent": intent, "category": answer.hit.category}},
             )
