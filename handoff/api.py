@@ -7,21 +7,24 @@ token, for their own conversation's queue status only).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from handoff import auth
+from handoff import audit, auth
 from handoff import transcript as transcripts
 from handoff.deps import HandoffDep, LoginThrottleDep
 from handoff.models import Agent
 from handoff.service import EscalationRequest, HandoffError, TurnReport
+from services.chat.service import AGENTS_CHANNEL
 from services.deps import ChatTokensDep, DatabaseDep, SettingsDep
 from services.internal_auth import require_internal_token
 
-router = APIRouter(prefix="/api/handoff", tags=["handoff"])
+# Every state-changing call must come from this site (cookie-authenticated POSTs; see auth.require_same_origin).
+router = APIRouter(prefix="/api/handoff", tags=["handoff"], dependencies=[Depends(auth.require_same_origin)])
 CurrentAgent = Annotated[Agent, Depends(auth.current_agent)]
 
 
@@ -104,20 +107,33 @@ async def create_escalation(body: EscalationIn, svc: HandoffDep, response: Respo
 
 
 # -- sign-in -----------------------------------------------------------------------------------------------
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/auth/login")
-def login(body: LoginIn, response: Response, svc: HandoffDep, throttle: LoginThrottleDep, db: DatabaseDep,
-          settings: SettingsDep) -> dict[str, Any]:
-    """Sign in; sets the HttpOnly session cookie."""
+def login(body: LoginIn, request: Request, response: Response, svc: HandoffDep, throttle: LoginThrottleDep,
+          db: DatabaseDep, settings: SettingsDep) -> dict[str, Any]:
+    """Sign in; sets the HttpOnly session cookie.
+
+    Too many failures for this account from this address, or for any account from this address, answer 429
+    before the password is checked; the same account from another address still signs in.
+    """
     email = body.email.strip().lower()
-    if throttle.locked(email):
+    client = _client(request)
+    refused = throttle.refused(email, client)
+    if refused is not None:
+        audit.record(db, "sign_in_refused", auth.agent_id_for_email(db, email), limit=refused)
         raise HTTPException(status_code=429, detail="too many failed sign-ins; try again in 15 minutes")
     agent = auth.authenticate(db, email, body.password)
     if agent is None:
-        throttle.failed(email)
+        throttle.failed(email, client)
+        audit.record(db, "sign_in_failed", auth.agent_id_for_email(db, email))
         raise HTTPException(status_code=401, detail="wrong e-mail or password")
-    throttle.succeeded(email)
+    throttle.succeeded(email, client)
     hours = float(svc.policy.section("agents").get("session_hours", 12))
     token = auth.create_session(db, agent.id, hours)
+    audit.record(db, "sign_in", agent.id)
     secure = settings.public_url.startswith("https://")
     response.set_cookie(auth.COOKIE, token, max_age=int(hours * 3600), httponly=True, samesite="strict",
                         secure=secure, path="/")
@@ -125,11 +141,17 @@ def login(body: LoginIn, response: Response, svc: HandoffDep, throttle: LoginThr
 
 
 @router.post("/auth/logout")
-def logout(request: Request, response: Response, svc: HandoffDep, db: DatabaseDep) -> dict[str, bool]:
-    agent = auth.agent_for_token(db, request.cookies.get(auth.COOKIE))
+async def logout(request: Request, response: Response, svc: HandoffDep, db: DatabaseDep) -> dict[str, bool]:
+    """End this browser's session; its console sockets close at once (the hub tells every process)."""
+    token = request.cookies.get(auth.COOKIE)
+    agent = await asyncio.to_thread(auth.agent_for_token, db, token)
     if agent is not None:
-        svc.set_status(agent, "offline")
-    auth.end_session(db, request.cookies.get(auth.COOKIE))
+        await asyncio.to_thread(svc.set_status, agent, "offline")
+    await asyncio.to_thread(auth.end_session, db, token)
+    if agent is not None:
+        await asyncio.to_thread(audit.record, db, "sign_out", agent.id)
+        # No team: consoles never show it (ws.AgentSocket takes it off the channel and re-checks its session).
+        await svc.hub.publish(AGENTS_CHANNEL, {"type": "session_revoked", "agent_id": agent.id})
     response.delete_cookie(auth.COOKIE, path="/")
     return {"ok": True}
 
@@ -142,9 +164,11 @@ def me(svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
 
 
 @router.post("/me/status")
-def set_status(body: StatusIn, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
+def set_status(body: StatusIn, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep) -> dict[str, Any]:
     """Availability: online agents receive chats and count in the customers' wait estimate."""
-    return {"agent": svc.set_status(agent, body.status)}
+    result = svc.set_status(agent, body.status)
+    audit.record(db, "status", agent.id, status=body.status)
+    return {"agent": result}
 
 
 @router.get("/agents")
@@ -163,22 +187,25 @@ def queue(svc: HandoffDep, agent: CurrentAgent,
 
 
 @router.get("/handoffs/{handoff_id}")
-def detail(handoff_id: int, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
+def detail(handoff_id: int, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep) -> dict[str, Any]:
     """A chat as the console opens it: summary, transcript, live messages, notes, audit events."""
     try:
-        return svc.detail(agent, handoff_id)
+        result = svc.detail(agent, handoff_id)
     except HandoffError as error:
         raise _fail(error) from error
+    audit.record(db, "transcript_view", agent.id, handoff_id)
+    return result
 
 
 @router.get("/handoffs/{handoff_id}/transcript", response_model=None)
-def transcript(handoff_id: int, svc: HandoffDep, agent: CurrentAgent,
+def transcript(handoff_id: int, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep,
                format: Literal["json", "text"] = "json") -> Any:
     """Export the full transcript (bot part, human part, notes) as JSON or readable text."""
     try:
         record = svc.export(agent, handoff_id)
     except HandoffError as error:
         raise _fail(error) from error
+    audit.record(db, "export", agent.id, handoff_id, format=format)
     disposition = {"Content-Disposition": f'attachment; filename="handoff-{handoff_id}.{"txt" if format == "text" else "json"}"'}
     if format == "text":
         return PlainTextResponse(transcripts.to_text(record), headers=disposition)
@@ -230,6 +257,16 @@ async def resolve(handoff_id: int, body: ResolveIn, svc: HandoffDep,
 async def handback(handoff_id: int, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
     """Give the conversation back to the bot (no CSAT)."""
     return {"handoff": await _act(svc.close(agent, handoff_id, "handed_back"))}
+
+
+@router.get("/audit")
+def audit_log(db: DatabaseDep, lead: Annotated[Agent, Depends(auth.require_lead)],
+              agent_id: int | None = Query(default=None, ge=1, lt=2 ** 63),
+              handoff_id: int | None = Query(default=None, ge=1, lt=2 ** 63),
+              limit: int = Query(default=200, ge=1, le=1000)) -> dict[str, Any]:
+    """Leads only: sign-ins, sign-outs, transcript views and exports, latest first (claims, transfers and
+    resolutions are in each conversation's events)."""
+    return {"entries": audit.entries(db, agent_id, handoff_id, limit)}
 
 
 # -- customer ------------------------------------------------------------------------------------------------

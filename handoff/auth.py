@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request, WebSocket
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
-from handoff.models import Agent, AgentSession, utcnow
+from handoff.models import Agent, AgentSession, LoginFailure, utcnow
 from services.db import Database
-from services.deps import DatabaseDep
+from services.deps import DatabaseDep, SettingsDep
 
 COOKIE = "lumo_agent"
 _hasher = PasswordHasher()
@@ -40,27 +40,56 @@ def token_hash(token: str) -> str:
 
 
 class LoginThrottle:
-    """Failed sign-ins per e-mail in this process; enough to stop online guessing of one account."""
+    """Failed sign-ins counted in the database, so every app process and replica shares them.
 
-    def __init__(self, max_failures: int) -> None:
+    Two limits, neither of which lets a stranger lock the real user out:
+
+    * per account *and* client address (``max_failures``): guessing one agent's password from one place stops
+      after a few tries, while the agent signing in from their own computer is not affected;
+    * per client address across every account (``max_client_failures``): one place guessing many e-mails (or
+      one password against many accounts) is stopped too.
+
+    Keys are SHA-256 hashes of the e-mail and address, so the table holds no personal data in clear.
+    """
+
+    def __init__(self, db: Database, max_failures: int, max_client_failures: int,
+                 window_seconds: float = LOCK_SECONDS, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
         self.max_failures = max_failures
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
+        self.max_client_failures = max_client_failures
+        self.window = timedelta(seconds=window_seconds)
+        self.clock = clock
 
-    def locked(self, email: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._failures.get(email, []) if now - t < LOCK_SECONDS]
-            self._failures[email] = recent
-            return len(recent) >= self.max_failures
+    @staticmethod
+    def keys(email: str, client: str) -> tuple[str, str]:
+        client = client or "unknown"
+        return token_hash(f"{email.strip().lower()}\x00{client}"), token_hash(f"client\x00{client}")
 
-    def failed(self, email: str) -> None:
-        with self._lock:
-            self._failures.setdefault(email, []).append(time.monotonic())
+    def refused(self, email: str, client: str) -> str | None:
+        """``"account"`` or ``"client"`` when a limit is reached (sign-in refused before any password check)."""
+        account_key, client_key = self.keys(email, client)
+        since = self.clock() - self.window
+        with self.db.session() as s:
+            per_account = s.scalar(select(func.count()).select_from(LoginFailure).where(
+                LoginFailure.account_key == account_key, LoginFailure.created_at >= since)) or 0
+            if per_account >= self.max_failures:
+                return "account"
+            per_client = s.scalar(select(func.count()).select_from(LoginFailure).where(
+                LoginFailure.client_key == client_key, LoginFailure.created_at >= since)) or 0
+            return "client" if per_client >= self.max_client_failures else None
 
-    def succeeded(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(email, None)
+    def failed(self, email: str, client: str) -> None:
+        account_key, client_key = self.keys(email, client)
+        now = self.clock()
+        with self.db.session() as s:
+            s.execute(delete(LoginFailure).where(LoginFailure.created_at < now - self.window))
+            s.add(LoginFailure(account_key=account_key, client_key=client_key, created_at=now))
+
+    def succeeded(self, email: str, client: str) -> None:
+        """The right password from this place clears this account's failures from it (not the address's total)."""
+        account_key, _ = self.keys(email, client)
+        with self.db.session() as s:
+            s.execute(delete(LoginFailure).where(LoginFailure.account_key == account_key))
 
 
 def authenticate(db: Database, email: str, password: str) -> Agent | None:
@@ -119,10 +148,57 @@ def require_lead(agent: Annotated[Agent, Depends(current_agent)]) -> Agent:
     return agent
 
 
-def websocket_agent(ws: WebSocket, db: Database) -> Agent | None:
-    """The agent behind a console socket; the Origin must be this site (no cross-site socket hijacking)."""
+def agent_id_for_email(db: Database, email: str) -> int | None:
+    """The id of the account an e-mail names (for the audit log of failed sign-ins), else None."""
+    with db.session() as s:
+        return s.scalar(select(Agent.id).where(Agent.email == email.strip().lower()))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def same_site(origin_or_referer: str, host: str | None, scheme: str, public_url: str) -> bool:
+    """Whether a browser's Origin (or Referer) is this site: the Host it asked for, or the public URL."""
+    origin = _origin(origin_or_referer)
+    allowed = {_origin(public_url)}
+    if host:
+        allowed |= {f"{scheme}://{host}".lower(), f"https://{host}".lower()}
+    return bool(origin) and origin in allowed
+
+
+def require_same_origin(request: Request, settings: SettingsDep) -> None:
+    """FastAPI dependency for POSTs that a session cookie authenticates: refuse requests from other sites (CSRF).
+
+    SameSite=Strict does not cover another port or a subdomain of the same site, so the browser's own
+    statement of where the request comes from is checked: ``Origin`` when sent (every current browser sends it
+    on a cross-origin POST), else ``Referer``. A request with neither is not a browser's cross-site request
+    (the action server, the CLI, scripts) and passes; ``Sec-Fetch-Site: cross-site`` is refused anyway.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    host, scheme = request.headers.get("host"), request.url.scheme
+    origin = request.headers.get("origin")
+    referer = request.headers.get("referer")
+    if origin is not None and origin != "null":
+        ok = same_site(origin, host, scheme, settings.public_url)
+    elif origin == "null":
+        ok = False
+    elif referer:
+        ok = same_site(referer, host, scheme, settings.public_url)
+    else:
+        ok = request.headers.get("sec-fetch-site", "") != "cross-site"
+    if not ok:
+        raise HTTPException(status_code=403, detail="this request must come from the agent console's own site")
+
+
+def websocket_session(ws: WebSocket, db: Database) -> tuple[Agent, str] | None:
+    """The agent and session token behind a console socket; the Origin must be this site (no socket hijacking)."""
     origin = ws.headers.get("origin")
     host = ws.headers.get("host")
     if origin and host and origin.split("://", 1)[-1] != host:
         return None
-    return agent_for_token(db, ws.cookies.get(COOKIE))
+    token = ws.cookies.get(COOKIE)
+    agent = agent_for_token(db, token)
+    return (agent, token) if agent is not None and token else None

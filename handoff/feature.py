@@ -7,9 +7,12 @@ Wiring (services/app.py ``FEATURE_MODULES``): ``register(app)`` adds the routes 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -24,12 +27,26 @@ CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 # The console page may only load its own files; nothing inline, nothing from other sites.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+# Every response of these paths gets SECURITY_HEADERS: the console page under any URL it can be reached by
+# (/console, /console/static/index.html), its scripts and styles, and the handoff API.
+GUARDED_PREFIXES = ("/console", "/api/handoff")
+log = logging.getLogger(__name__)
 
 
 def register(app: FastAPI) -> None:
     app.include_router(api_router)
     app.include_router(ws_router)
     app.mount("/console/static", StaticFiles(directory=CONSOLE_DIR), name="console-static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith(GUARDED_PREFIXES):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
 
     @app.get("/console", include_in_schema=False)
     def console() -> FileResponse:
@@ -47,8 +64,32 @@ async def on_startup(app: FastAPI) -> None:
     service = HandoffService(app.state.conversations, app.state.chat, app.state.hub, policy)
     listeners.register(app.state.conversations.bus, service)
     app.state.handoff = service
-    app.state.handoff_throttle = LoginThrottle(int(policy.section("agents").get("max_failed_logins", 5)))
+    agents = policy.section("agents")
+    app.state.handoff_throttle = LoginThrottle(app.state.db, int(agents.get("max_failed_logins", 5)),
+                                               int(agents.get("max_failed_logins_per_address", 20)))
     service.webhooks.start()
+    gone = float(agents.get("requeue_after_seconds", 120))
+    service.spawn(requeue_absent(service, gone, every=min(15.0, gone / 4)))
+
+
+async def requeue_absent(service: HandoffService, gone_seconds: float, every: float) -> None:
+    """Background sweep: chats whose agent's console is gone go back to the queue (every process may run it;
+    :meth:`HandoffService.requeue` is conditional, so a chat is requeued once)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await sweep(service, gone_seconds)
+        except Exception:  # the sweep must outlive a database hiccup; the next round retries
+            log.exception("requeue sweep failed; retrying in %.0f s", every)
+
+
+async def sweep(service: HandoffService, gone_seconds: float) -> int:
+    """One round of :func:`requeue_absent`; how many chats went back to a queue."""
+    moved = 0
+    for handoff_id, agent_id in await asyncio.to_thread(service.absent_holders, gone_seconds):
+        if await service.requeue(handoff_id, agent_id, gone_seconds) is not None:
+            moved += 1
+    return moved
 
 
 async def on_shutdown(app: FastAPI) -> None:

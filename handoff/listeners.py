@@ -8,6 +8,7 @@
 | transferred    | webhook ``transferred``   | customer notice, queue positions of both teams, consoles           |
 | resolved       | webhook ``resolved``      | customer notice, Rasa resumes, CSAT question, consoles             |
 | handed_back    | webhook ``handed_back``   | customer notice, Rasa resumes, consoles                            |
+| requeued       |                           | customer notice "Ana had to leave", consoles (then ``queued``)     |
 | note           |                           | consoles of the team                                               |
 
 Webhook rows are written in the transaction (an outbox), so a webhook is never announced for a change that
@@ -126,6 +127,19 @@ def register(bus: EventBus, service: HandoffService) -> None:
         await service.hub.publish(AGENTS_CHANNEL, {"type": "note", "team": event.team, "handoff_id": event.handoff_id,
                                                    "note": (event.wire or {}).get("note")})
 
+    async def requeued(event: Event) -> None:
+        """The agent's console was gone too long: the customer hears why; the ``queued`` event that follows in
+        the same transaction gives the queue position (or the offline form)."""
+        language = str(event.data.get("language") or await _language(event))
+        name = event.data.get("from_agent_name") or ""
+        team = str(event.team)
+        await chat.post_system_notice(event.conversation_id, "agent_left",
+                                      policy.message("requeued", language, agent=name,
+                                                     team=policy.team_name(team, language)),
+                                      {"agent_name": name, "requeued": True, "team": team})
+        await service.hub.publish(AGENTS_CHANNEL, {"type": "requeued", "team": team, "handoff_id": event.handoff_id,
+                                                   "from_agent_id": event.data.get("from_agent_id")})
+
     async def _language(event: Event) -> str:
         conv = await chat.get_conversation(event.conversation_id)
         return conv.language if conv else "pt"
@@ -143,3 +157,4 @@ def register(bus: EventBus, service: HandoffService) -> None:
     bus.on_commit(kinds.TRANSFERRED, transferred)
     bus.on_commit((kinds.RESOLVED, kinds.HANDED_BACK), closed)
     bus.on_commit(kinds.NOTE, note)
+    bus.on_commit(kinds.REQUEUED, requeued)

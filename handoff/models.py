@@ -153,3 +153,46 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LoginFailure(Base):
+    """One failed sign-in, keyed by hashes of the e-mail and the client address (no personal data in clear).
+
+    Why a table rather than a counter in memory: every app process (and, in production, every replica) sees the
+    same failures, and a restart does not reset them.
+    """
+
+    __tablename__ = "handoff_login_failures"
+    __table_args__ = (Index("ix_login_failure_account", "account_key", "created_at"),
+                      Index("ix_login_failure_client", "client_key", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_key: Mapped[str] = mapped_column(String(64))  # sha256(e-mail + client address)
+    client_key: Mapped[str] = mapped_column(String(64))  # sha256(client address)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+AUDIT_ACTIONS = ("sign_in", "sign_in_failed", "sign_in_refused", "sign_out", "session_revoked", "status",
+                 "transcript_view", "export", "requeued")
+
+
+class AuditEntry(Base):
+    """Who did what and when, for actions the conversation event log does not hold (sign-in, views, exports).
+
+    Claims, transfers, resolutions and notes are conversation events (``conversation_events`` with the agent);
+    this table holds the rest, so "who read this customer's transcript" has an answer.
+    """
+
+    __tablename__ = "handoff_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    agent_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("handoff_agents.id", ondelete="SET NULL"), nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    handoff_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "created_at": iso(self.created_at), "agent_id": self.agent_id, "action": self.action,
+                "handoff_id": self.handoff_id, "data": self.data or {}}

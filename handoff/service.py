@@ -14,11 +14,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handoff import transcript as transcripts
@@ -514,6 +514,59 @@ class HandoffService:
 
         fresh = await self._run(work)
         return fresh.summary()
+
+    # -- an agent who is gone ----------------------------------------------------------------------------
+    def absent_holders(self, gone_seconds: float) -> list[tuple[int, int]]:
+        """``(handoff_id, agent_id)`` of held chats whose agent's console has not been seen for ``gone_seconds``."""
+        cutoff = self.clock() - timedelta(seconds=gone_seconds)
+        with self.db.session() as s:
+            rows = s.execute(select(Handoff.id, Handoff.agent_id).join(Agent, Agent.id == Handoff.agent_id).where(
+                Handoff.status == "active",
+                or_(Agent.last_seen_at.is_(None), Agent.last_seen_at < cutoff, Agent.active.is_(False)))).all()
+            return [(int(r[0]), int(r[1])) for r in rows]
+
+    async def requeue(self, handoff_id: int, agent_id: int, gone_seconds: float) -> dict[str, Any] | None:
+        """Give a chat whose agent is gone back to its team's queue (``requeued``, then ``queued``).
+
+        Conditional on the same agent still holding it and still being unseen, so a console that came back, a
+        transfer or a resolution in the meantime wins, and two processes sweeping at once requeue it once.
+        ``None`` when nothing changed.
+        """
+        def work(tx: Tx) -> Handoff | None:
+            s, now = tx.session, tx.clock()
+            holder = s.get(Agent, agent_id)
+            if holder is None:
+                return None
+            seen = holder.last_seen_at
+            if holder.active and seen is not None and seen >= now - timedelta(seconds=gone_seconds):
+                return None
+            h = s.get(Handoff, handoff_id)
+            if h is None:
+                return None
+            is_open = self.hours.is_open(h.team, now)
+            waiting = "queued" if is_open and self.presence.online_agents(s, h.team) else "offline"
+            result = s.execute(update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "active",
+                                                     Handoff.agent_id == agent_id)
+                               .values(status=waiting, agent_id=None, claimed_at=None, updated_at=now)
+                               .execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                return None
+            s.refresh(h)
+            tx.set_status(h.conversation_id, st.QUEUED, kinds.REQUEUED, "system", expect=st.ASSIGNED,
+                          team=h.team, handoff_id=h.id, from_agent_id=agent_id, from_agent_name=holder.name,
+                          waiting=waiting, language=h.language)
+            position = self.queue.position(s, h)
+            minutes = self.queue.estimate(s, h.team, position) if waiting == "queued" else None
+            tx.append(h.conversation_id, kinds.QUEUED, "system", team=h.team, handoff_id=h.id, waiting=waiting,
+                      why=None if waiting == "queued" else ("no_agent" if is_open else "hours"),
+                      priority=h.priority, position=position, estimated_wait_minutes=minutes, language=h.language)
+            return h
+
+        try:
+            h = await self._run(work)
+        except HandoffError:  # the conversation changed meanwhile: someone else acted, nothing to do
+            return None
+        return h.summary() if h is not None else None
 
     # -- agents ----------------------------------------------------------------------------------------
     def set_status(self, agent: Agent, status: str) -> dict[str, Any]:

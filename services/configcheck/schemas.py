@@ -109,6 +109,9 @@ class Queue(Strict):
 class Agents(Strict):
     session_hours: float = Field(12, gt=0)
     max_failed_logins: int = Field(5, ge=1)
+    max_failed_logins_per_address: int = Field(20, ge=1)
+    session_recheck_seconds: float = Field(5, gt=0, le=300)
+    requeue_after_seconds: float = Field(120, ge=10)
 
 
 class Webhook(Strict):

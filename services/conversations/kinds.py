@@ -18,6 +18,7 @@ AGENT_JOINED = "agent_joined"
 AGENT_MESSAGE = "agent_message"
 NOTE = "note"
 TRANSFERRED = "transferred"
+REQUEUED = "requeued"
 RESOLVED = "resolved"
 HANDED_BACK = "handed_back"
 REOPENED = "reopened"
@@ -40,6 +41,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     AGENT_MESSAGE: ("agent", "seq, text, agent_name"),
     NOTE: ("agent", "note_id, text (internal, never shown to the customer)"),
     TRANSFERRED: ("agent", "to_team or to_agent_id/to_agent_name, from_team, handoff_id"),
+    REQUEUED: ("system", "status change assigned -> queued: the agent's console was gone for too long; "
+                         "from_agent_id, from_agent_name, waiting, handoff_id"),
     RESOLVED: ("agent", "status change -> resolved: tag, note, handoff_id"),
     HANDED_BACK: ("agent", "status change -> bot: handoff_id"),
     REOPENED: ("customer", "status change resolved/closed -> bot: the customer wrote again"),
@@ -50,4 +53,4 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 # Kinds that change the status (written only by Tx.set_status).
-STATUS_KINDS = frozenset({ESCALATED, AGENT_JOINED, TRANSFERRED, RESOLVED, HANDED_BACK, REOPENED, CLOSED})
+STATUS_KINDS = frozenset({ESCALATED, AGENT_JOINED, TRANSFERRED, REQUEUED, RESOLVED, HANDED_BACK, REOPENED, CLOSED})
