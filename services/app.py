@@ -68,10 +68,11 @@ def features() -> list[Feature]:
     from services.chat import feature as chat_feature
     from services.helpcenter import feature as helpcenter_feature
     from services.kb_events import feature as kb_events_feature
+    from services.metrics import feature as metrics_feature
 
     return [Feature("kb_events", kb_events_feature), Feature("search", search_feature),
             Feature("chat", chat_feature), Feature("handoff", handoff_feature),
-            Feature("helpcenter", helpcenter_feature)]
+            Feature("metrics", metrics_feature), Feature("helpcenter", helpcenter_feature)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,249 @@
+"""Every metric as a list of samples: one measurement each, carrying what reports filter and group by.
+
+Why samples: a figure ("median human first response") is then one reduction over the samples whose anchor time
+falls in the period and whose team/language/intent/agent match the filters; the same samples give the per-team
+table, the per-agent table and the CSV, so those can never disagree. docs/metrics.md defines each metric in
+words with a worked example; this module is the definition in code, and the two are kept side by side.
+
+Anchor times (``Sample.at``): first responses and containment at the contact's first message, human first
+response and queue waits at the escalation / queue entry, resolution time at the ``resolved`` event, CSAT at the
+answer, handling at the agent's join, KB helpfulness at the answer shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.conversations import kinds
+from services.metrics.calendar import Durations
+from services.metrics.store import Ev
+from services.metrics.timeline import Contact
+
+# The NPS survey is not built yet (issue #10 part 2); its answers will be events of this kind with data.score.
+NPS_KIND = "nps"
+# Adds one sample of the contact being measured: ``emit(metric, at, **fields)``.
+Emit = Callable[..., None]
+
+FRT_BOT = "frt_bot"
+FRT_HUMAN = "frt_human"
+RESOLUTION = "resolution_time"
+CSAT = "csat"
+CSAT_RESPONSE = "csat_response"
+NPS = "nps"
+CONTAINMENT = "containment"
+BOT_RESOLUTION = "bot_resolution"
+HANDOFF = "handoff"
+ESCALATION = "escalation"
+REPEAT = "repeat_contact"
+KB = "kb_answer"
+QUEUE_WAIT = "queue_wait"
+HANDLING = "handling_time"
+BACKLOG = "backlog"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One measurement. ``value`` is seconds for durations (``None``: still pending), a rating or a score."""
+
+    metric: str
+    at: datetime
+    conversation_id: str
+    team: str | None
+    language: str | None
+    intent: str | None
+    agent_id: int | None = None
+    value: float | None = None
+    outcome: str | None = None
+    key: str | None = None  # escalation reason, KB article id
+    label: str | None = None  # KB article title
+
+
+class _Episode:
+    """The human part of a contact while the definitions walk its events (queue entries and who holds it)."""
+
+    def __init__(self, ev: Ev) -> None:
+        self.escalated_at = ev.at
+        self.team = ev.team
+        self.first_reply = False
+        self.queue_since: datetime | None = ev.at
+        self.queue_team = ev.team
+        self.queue_kind = "queued"
+        self.holder: tuple[int | None, datetime, str | None] | None = None  # agent, since, team
+
+
+def contact_samples(c: Contact, durations: Durations, as_of: datetime, window: timedelta) -> list[Sample]:
+    """All samples one contact yields (first responses, resolution, CSAT, containment, handoffs, KB...)."""
+    out: list[Sample] = []
+
+    def sample(metric: str, at: datetime, **fields: object) -> None:
+        base: dict[str, object] = {"team": c.team, "language": c.language, "intent": c.intent}
+        base.update(fields)
+        out.append(Sample(metric, at, c.conversation_id, **base))  # type: ignore[arg-type]
+
+    _first_bot_reply(c, sample)
+    _human_part(c, durations, as_of, sample)
+    _csat_and_nps(c, sample)
+    _bot_outcome(c, as_of, window, sample)
+    _repeat(c, sample)
+    _kb(c, sample)
+    return out
+
+
+def _first_bot_reply(c: Contact, sample: Emit) -> None:
+    """Bot FRT: the contact's first customer message to the bot's next reply that said something (wall-clock)."""
+    reply = next((e for e in c.events if e.kind == kinds.BOT_REPLY and e.data.get("seq") is not None), None)
+    first_agent = next((e for e in c.events if e.kind == kinds.AGENT_MESSAGE), None)
+    if reply is not None and (first_agent is None or reply.id < first_agent.id):
+        sample(FRT_BOT, c.start, value=(reply.at - c.start).total_seconds())
+    elif reply is None and first_agent is None:
+        sample(FRT_BOT, c.start, value=None, outcome="unanswered")
+
+
+def _human_part(c: Contact, durations: Durations, as_of: datetime, sample: Emit) -> None:
+    """Human FRT, queue waits, handling time, resolution time and whether CSAT was answered, per handoff."""
+    emit = sample
+    ep: _Episode | None = None
+
+    def end_holding(at: datetime, outcome: str) -> None:
+        if ep is not None and ep.holder is not None:
+            agent, since, team = ep.holder
+            emit(HANDLING, since, team=team, agent_id=agent,
+                 value=durations.seconds(team, since, at), outcome=outcome)
+            ep.holder = None
+
+    def end_queue(at: datetime | None, agent: int | None, outcome: str) -> None:
+        if ep is not None and ep.queue_since is not None:
+            value = durations.seconds(ep.queue_team, ep.queue_since, at) if at is not None else None
+            emit(QUEUE_WAIT, ep.queue_since, team=ep.queue_team, agent_id=agent,
+                 value=value, outcome=outcome)
+            ep.queue_since = None
+
+    for i, ev in enumerate(c.events):
+        if ev.kind == kinds.ESCALATED:
+            ep = _Episode(ev)
+            emit(ESCALATION, ev.at, team=ev.team, key=str(ev.data.get("reason") or "unknown"))
+        elif ep is None:
+            continue
+        elif ev.kind == kinds.QUEUED and ep.queue_since is not None:
+            ep.queue_kind = str(ev.data.get("waiting") or "queued")
+        elif ev.kind == kinds.AGENT_JOINED:
+            end_queue(ev.at, ev.agent_id, ep.queue_kind)
+            ep.holder = (ev.agent_id, ev.at, ev.team)
+        elif ev.kind == kinds.AGENT_MESSAGE and not ep.first_reply:
+            ep.first_reply = True
+            team = ev.team or ep.team
+            emit(FRT_HUMAN, ep.escalated_at, team=team, agent_id=ev.agent_id,
+                 value=durations.seconds(team, ep.escalated_at, ev.at), outcome="answered")
+        elif ev.kind == kinds.TRANSFERRED:
+            end_holding(ev.at, "transferred")
+            if ev.data.get("to_agent_id") is not None:
+                ep.holder = (int(ev.data["to_agent_id"]), ev.at, ev.team)
+            else:
+                ep.queue_since, ep.queue_team = ev.at, ev.data.get("to_team") or ev.team
+                ep.queue_kind = str(ev.data.get("waiting") or "queued")
+        elif ev.kind in (kinds.RESOLVED, kinds.HANDED_BACK, kinds.CLOSED):
+            end_holding(ev.at, ev.kind)
+            end_queue(None, None, "abandoned")
+            if ev.kind == kinds.RESOLVED:
+                emit(RESOLUTION, ev.at, team=ev.team, agent_id=ev.agent_id,
+                     value=durations.seconds(ev.team, c.start, ev.at), outcome=str(ev.data.get("tag") or ""))
+                answered = any(e.kind == kinds.CSAT for e in c.events[i + 1:])
+                emit(CSAT_RESPONSE, ev.at, team=ev.team, agent_id=ev.agent_id,
+                     outcome="answered" if answered else "unanswered")
+            if not ep.first_reply:
+                emit(FRT_HUMAN, ep.escalated_at, team=ep.team, value=None,
+                     outcome="never_answered")
+            ep = None
+    if ep is not None:  # still with people at as_of
+        if not ep.first_reply:
+            emit(FRT_HUMAN, ep.escalated_at, team=ep.team, value=None, outcome="pending")
+        end_queue(None, None, "waiting")
+        if ep.holder is not None:
+            agent, since, team = ep.holder
+            emit(HANDLING, since, team=team, agent_id=agent, value=None, outcome="open")
+
+
+def _csat_and_nps(c: Contact, sample: Emit) -> None:
+    """CSAT answers (credited to the agent who resolved just before) and NPS answers, when that survey exists."""
+    resolver: int | None = None
+    for ev in c.events:
+        if ev.kind == kinds.RESOLVED:
+            resolver = ev.agent_id
+        elif ev.kind == kinds.CSAT and isinstance(ev.data.get("rating"), int):
+            sample(CSAT, ev.at, team=ev.team or c.team, agent_id=resolver,
+                   value=float(ev.data["rating"]), outcome="agent" if resolver is not None else "bot")
+        elif ev.kind == NPS_KIND and isinstance(ev.data.get("score"), int):
+            sample(NPS, ev.at, value=float(ev.data["score"]))
+
+
+def _bot_outcome(c: Contact, as_of: datetime, window: timedelta, sample: Emit) -> None:
+    """Containment and bot resolution (confirmed / assumed / unresolved / pending) and the handoff rate."""
+    escalations = c.escalations
+    sample(HANDOFF, c.start, outcome="escalated" if escalations else "bot",
+           key=str(escalations[0].data.get("reason") or "unknown") if escalations else None)
+    if not any(e.kind == kinds.BOT_REPLY and e.data.get("seq") is not None for e in c.events):
+        return  # the bot never answered this contact: neither contained nor resolved by it
+    sample(CONTAINMENT, c.start, outcome="escalated" if escalations else "contained")
+    feedback = [bool(e.data.get("helped")) for e in c.events if e.kind == kinds.KB_FEEDBACK]
+    ratings = [int(e.data["rating"]) for e in c.events
+               if e.kind == kinds.CSAT and isinstance(e.data.get("rating"), int)]
+    if escalations:
+        outcome = "unresolved"
+    elif (feedback and feedback[-1]) or (ratings and ratings[-1] >= 4):
+        outcome = "confirmed"
+    elif (feedback and not feedback[-1]) or (ratings and ratings[-1] <= 3):
+        outcome = "unresolved"
+    elif c.next_start is not None and c.next_start - c.end <= window:
+        outcome = "unresolved"  # came back (to a closed conversation) within the window
+    elif c.end + window <= as_of:
+        outcome = "assumed"
+    else:
+        outcome = "pending"
+    sample(BOT_RESOLUTION, c.start, outcome=outcome)
+
+
+def _repeat(c: Contact, sample: Emit) -> None:
+    """Repeat contact: the same conversation (the only customer identity there is yet) back within 7 / 30 days."""
+    if c.previous_end is None:
+        outcome = "first"
+    else:
+        gap = c.start - c.previous_end
+        outcome = "within_7d" if gap <= timedelta(days=7) else "within_30d" if gap <= timedelta(days=30) else "later"
+    same = c.previous_end is not None and c.intent is not None and c.intent == c.previous_intent
+    sample(REPEAT, c.start, outcome=outcome, key="same_topic" if same else None)
+
+
+def _kb(c: Contact, sample: Emit) -> None:
+    """Every help-center answer shown with "did this help?", and the customer's first answer to it."""
+    for i, ev in enumerate(c.events):
+        if ev.kind != kinds.KB_ANSWER or not ev.data.get("article_id"):
+            continue
+        article = str(ev.data["article_id"])
+        answer = next((e for e in c.events[i + 1:] if e.kind == kinds.KB_FEEDBACK
+                       and str(e.data.get("article_id")) == article), None)
+        outcome = "no_feedback" if answer is None else "helped" if answer.data.get("helped") else "not_helped"
+        sample(KB, ev.at, outcome=outcome, key=article, label=str(ev.data.get("title") or ""))
+
+
+def backlog_samples(conversation_id: str, events: list[Ev], contact: Contact | None, at: datetime,
+                    durations: Durations) -> list[Sample]:
+    """The conversation's place in the backlog at ``at``: waiting (queued / offline ticket) or held by an agent."""
+    before = [e for e in events if e.at < at]
+    status_events = [e for e in before if e.kind in kinds.STATUS_KINDS]
+    if not status_events or status_events[-1].status not in ("queued", "assigned"):
+        return []
+    last = status_events[-1]
+    team = next((e.team for e in reversed(before) if e.team), None)
+    language = contact.language if contact else None
+    intent = contact.intent if contact else None
+    if last.status == "queued":
+        entry = next(e for e in reversed(status_events) if e.status == "queued")
+        queued = next((e for e in before if e.kind == kinds.QUEUED and e.id > entry.id), None)
+        waiting = str(entry.data.get("waiting") or (queued.data.get("waiting") if queued else None) or "queued")
+        return [Sample(BACKLOG, at, conversation_id, team, language, intent, None,
+                       durations.seconds(team, entry.at, at), f"waiting_{waiting}")]
+    holder = last.agent_id if last.kind == kinds.AGENT_JOINED else last.data.get("to_agent_id", last.agent_id)
+    return [Sample(BACKLOG, at, conversation_id, team, language, intent, holder,
+                   durations.seconds(team, last.at, at), "assigned")]
