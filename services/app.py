@@ -19,6 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from fastapi import FastAPI  # noqa: E402
 from fastapi.middleware.gzip import GZipMiddleware  # noqa: E402
+from fastapi_offline import FastAPIOffline  # noqa: E402
 
 from services.configcheck import ensure_valid  # noqa: E402
 from services.db import Database, migrate  # noqa: E402
@@ -96,7 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await feature.stop(app)
             app.state.db.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from files shipped with the app (fastapi-offline), never a CDN:
+    # deployments without internet get a working API page.
+    app = FastAPIOffline(
         title="Lumo support services",
         version="0.1.0",
         description="Chat gateway, help center, knowledge-base search, human handoff and the demo order backend.",

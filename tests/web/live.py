@@ -45,7 +45,7 @@ class LiveApp:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.app: Any = None
 
-    def start(self, timeout: float = 30) -> LiveApp:
+    def start(self, timeout: float = 90) -> LiveApp:
         settings = load_settings(database_url=self.database_url, data_dir=self.data_dir,
                                  rasa_url=self.rasa_url, rasa_timeout_seconds=3.0, public_url=self.url,
                                  secret_key="browser-tests-secret", redis_url=self.redis_url)
