@@ -77,10 +77,11 @@ def contact_samples(c: Contact, durations: Durations, as_of: datetime, window: t
     """All samples one contact yields (first responses, resolution, CSAT, containment, handoffs, KB...)."""
     out: list[Sample] = []
 
-    def sample(metric: str, at: datetime, **fields: object) -> None:
-        base: dict[str, object] = {"team": c.team, "language": c.language, "intent": c.intent}
-        base.update(fields)
-        out.append(Sample(metric, at, c.conversation_id, **base))  # type: ignore[arg-type]
+    def sample(metric: str, at: datetime, team: str | None = c.team, agent_id: int | None = None,
+               value: float | None = None, outcome: str | None = None, key: str | None = None,
+               label: str | None = None) -> None:
+        out.append(Sample(metric, at, c.conversation_id, team, c.language, c.intent, agent_id, value, outcome, key,
+                          label))
 
     _first_bot_reply(c, sample)
     _human_part(c, durations, as_of, sample)
