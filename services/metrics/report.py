@@ -96,8 +96,10 @@ class MetricsService:
     def tables(self, query: MetricQuery, names: Iterable[str] = TABLES) -> dict[str, Table]:
         """The named tables of one report (the samples are computed once for all of them)."""
         as_of = self.clock()
+        names = list(names)
         samples = self.samples(query, as_of)
-        previous = self.samples(query.previous(), as_of)
+        # Only the summary and the reasons compare with the previous period: read it only for them.
+        previous = self.samples(query.previous(), as_of) if {"summary", "handoff_reasons"} & set(names) else []
         with self.db.session() as session:
             agents = agent_names(session)
         builders: dict[str, Callable[[], Table]] = {

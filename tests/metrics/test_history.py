@@ -225,6 +225,8 @@ def test_agents_see_only_their_own_figures(world: World) -> None:
     bruno_id = world.agents["Bruno"][0]
     assert world.console("Bruno").get("/api/metrics/report", params={**PERIOD, "agent": ana_id}).status_code == 403
     assert world.console("Ana").get("/api/metrics/report", params={**PERIOD, "agent": ana_id}).status_code == 200
+    own = _csv(world.console("Ana").get("/api/metrics/tables/by_agent.csv", params=PERIOD).text)
+    assert [row[:2] for row in own[1:]] == [[str(ana_id), "Ana"]]  # the CSV export is pinned to her too
     lead = report(world, agent=bruno_id)["figures"]
     assert lead["resolution_time"]["count"] == 1 and lead["csat"]["average"] == 5.0
 
