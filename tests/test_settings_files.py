@@ -80,7 +80,7 @@ def test_services_app_refuses_to_start_and_cli_prints_it(tmp_path: Path, monkeyp
 
 def test_topics_file_is_checked(tmp_path: Path) -> None:
     topics = tmp_path / "topics.yml"
-    topics.write_text("version: 1\ntopics:\n  order_status:\n    category: service\n    search: {pt: x, en: y}\n")
+    topics.write_text("topics:\n  order_status:\n    category: service\n    search: {pt: x, en: y}\n")
     bad = policy_copy(tmp_path, "  topics_file: bot/topics.yml", f"  topics_file: {topics}")
     problems = check_all(policy=bad)
     assert [(p.file, p.key) for p in problems] == [(str(topics), "topics.order_status.search")]

@@ -158,7 +158,6 @@ class Topic(Strict):
 
 
 class TopicsFile(Strict):
-    version: Literal[1] = 1
     topics: dict[str, Topic]
 
 
