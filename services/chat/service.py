@@ -341,9 +341,12 @@ class ChatService:
         clean = clean_text(text)
         if not clean:
             raise ChatError("empty", t("empty", "en"))
+        limit = self.config.max_message_chars  # the one limit (chat.yml), for customers and agents alike
+        if len(clean) > limit:
+            raise ChatError("too_long", t("too_long", "en", limit=limit), status=413)
         name = (author_name or "")[:120] or None
         return await self.conversations.run(lambda tx: self._logged_message(
-            tx, conversation_id, "agent", kinds.AGENT_MESSAGE, "agent", clean[: self.config.max_message_chars * 2],
+            tx, conversation_id, "agent", kinds.AGENT_MESSAGE, "agent", clean,
             author_name=name, agent_id=agent_id, team=team, agent_name=name))
 
     async def post_system_notice(self, conversation_id: str, kind: str, text: str,
