@@ -84,11 +84,14 @@ def contact_samples(c: Contact, durations: Durations, as_of: datetime, window: t
                           label))
 
     _first_bot_reply(c, sample)
-    _human_part(c, durations, as_of, sample)
-    _csat_and_nps(c, sample)
+    if kinds.ESCALATED in c.kinds:
+        _human_part(c, durations, as_of, sample)
+    if kinds.CSAT in c.kinds or NPS_KIND in c.kinds:
+        _csat_and_nps(c, sample)
     _bot_outcome(c, as_of, window, sample)
     _repeat(c, sample)
-    _kb(c, sample)
+    if kinds.KB_ANSWER in c.kinds:
+        _kb(c, sample)
     return out
 
 

@@ -53,9 +53,12 @@ class MetricsService:
         self.router = router
         self.topics = frozenset(router.topics)
         self.clock = clock
+        self._teams: dict[str, str | None] = {}
 
     def team_of_intent(self, intent: str) -> str | None:
-        return self.router.team_for_intent(intent)[0]
+        if intent not in self._teams:
+            self._teams[intent] = self.router.team_for_intent(intent)[0]
+        return self._teams[intent]
 
     # -- samples -----------------------------------------------------------------------------------------
     def samples(self, query: MetricQuery, as_of: datetime | None = None) -> list[Sample]:

@@ -38,6 +38,7 @@ class Contact:
     previous_end: datetime | None = None  # last event of the conversation's previous contact
     previous_intent: str | None = None
     next_start: datetime | None = None  # first message of the next contact
+    kinds: frozenset[str] = frozenset()  # the kinds its events have (definitions skip what cannot apply)
 
     @property
     def end(self) -> datetime:
@@ -45,6 +46,8 @@ class Contact:
 
     @property
     def escalations(self) -> list[Ev]:
+        if self.kinds and kinds.ESCALATED not in self.kinds:
+            return []
         return [e for e in self.events if e.kind == kinds.ESCALATED]
 
 
@@ -70,6 +73,7 @@ def split(events: Iterable[Ev], window: timedelta, topics: frozenset[str],
             current.events.append(ev)
             current.language = language
     for i, contact in enumerate(contacts):
+        contact.kinds = frozenset(e.kind for e in contact.events)
         contact.intent = _intent(contact, topics)
         named = [e.team for e in contact.events if e.team]
         contact.team = named[-1] if named else (team_of_intent(contact.intent) if contact.intent else None)
@@ -82,9 +86,10 @@ def split(events: Iterable[Ev], window: timedelta, topics: frozenset[str],
 
 
 def _intent(contact: Contact, topics: frozenset[str]) -> str | None:
-    for ev in contact.escalations:
-        if ev.data.get("intent"):
-            return str(ev.data["intent"])
+    if kinds.ESCALATED in contact.kinds:
+        for ev in contact.escalations:
+            if ev.data.get("intent"):
+                return str(ev.data["intent"])
     for ev in contact.events:
         if ev.kind == kinds.BOT_REPLY and ev.data.get("intent") in topics:
             return str(ev.data["intent"])
