@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handoff import listeners
 from handoff.api import router as api_router
@@ -35,18 +36,35 @@ GUARDED_PREFIXES = ("/console", "/api/handoff")
 log = logging.getLogger(__name__)
 
 
+class SecurityHeaders:
+    """Pure ASGI middleware (no per-request task, unlike ``@app.middleware``): adds SECURITY_HEADERS to HTTP
+    responses under GUARDED_PREFIXES, keeping any a route set itself; every other path passes untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def register(app: FastAPI) -> None:
     app.include_router(api_router)
     app.include_router(ws_router)
     app.mount("/console/static", StaticFiles(directory=CONSOLE_DIR), name="console-static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith(GUARDED_PREFIXES):
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/console", include_in_schema=False)
     def console() -> FileResponse:

@@ -280,7 +280,16 @@ function onFrame(frame) {
         $("notes").append(el("li", null, `${frame.note.author_name}: ${frame.note.text}`));
       }
       break;
-    case "queue_changed": case "closed": case "transferred": case "contact_request": case "csat":
+    case "unwatched":
+      // The server stopped relaying this chat: it went to a team this agent is not in.
+      scheduleReload();
+      if (frame.handoff_id === state.selected) {
+        state.selected = null; state.detail = null;
+        $("chat-view").hidden = true; $("side-content").hidden = true; $("empty-state").hidden = false;
+        $("empty-state").textContent = "Esta conversa foi para outro time e saiu da sua tela. Escolha outra na fila.";
+      }
+      break;
+    case "queue_changed": case "closed": case "transferred": case "requeued": case "contact_request": case "csat":
       scheduleReload();
       if (frame.handoff_id && frame.handoff_id === state.selected && frame.type !== "csat") select(state.selected);
       break;
