@@ -19,13 +19,16 @@ from tests.handoff.server import AppProcess, create_user, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "senha-do-teste-1"
+# The app runs on the real clock: the team is open at any hour, so the escalation queues whenever this runs.
+ALWAYS_OPEN = {"teams.atendimento.hours": {d: "00:00-23:59" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+               "business_hours.holidays": []}
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>negrito</b>'
 
 
 @pytest.fixture()
 def app_proc(tmp_path: Path):
     db = f"sqlite:///{tmp_path}/console.db"
-    env = {"DATABASE_URL": db, "INTERNAL_TOKEN": INTERNAL, "HANDOFF_POLICY": str(write_policy(tmp_path)),
+    env = {"DATABASE_URL": db, "INTERNAL_TOKEN": INTERNAL, "HANDOFF_POLICY": str(write_policy(tmp_path, **ALWAYS_OPEN)),
            "RASA_URL": f"http://127.0.0.1:{free_port()}", "DATA_DIR": str(tmp_path), "APP_ENV": "embedded",
            "REDIS_URL": ""}
     create_user(db, "ana@lumo.test", "Ana Souza", "agent", ["atendimento"], PASSWORD, env)
