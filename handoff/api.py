@@ -19,7 +19,7 @@ from handoff import transcript as transcripts
 from handoff.deps import HandoffDep, LoginThrottleDep
 from handoff.models import Agent
 from handoff.service import EscalationRequest, HandoffError, TurnReport
-from services.chat.service import AGENTS_CHANNEL
+from services.chat.service import AGENTS_CHANNEL, ChatError
 from services.deps import ChatTokensDep, DatabaseDep, SettingsDep
 from services.internal_auth import require_internal_token
 
@@ -217,6 +217,8 @@ async def _act(coro: Any) -> Any:
         return await coro
     except HandoffError as error:
         raise _fail(error) from error
+    except ChatError as error:  # e.g. a message over the one length limit (chat.yml)
+        raise HTTPException(status_code=error.status, detail=error.message) from error
 
 
 @router.post("/handoffs/{handoff_id}/claim")
@@ -264,9 +266,10 @@ def audit_log(db: DatabaseDep, lead: Annotated[Agent, Depends(auth.require_lead)
               agent_id: int | None = Query(default=None, ge=1, lt=2 ** 63),
               handoff_id: int | None = Query(default=None, ge=1, lt=2 ** 63),
               limit: int = Query(default=200, ge=1, le=1000)) -> dict[str, Any]:
-    """Leads only: sign-ins, sign-outs, transcript views and exports, latest first (claims, transfers and
-    resolutions are in each conversation's events)."""
-    return {"entries": audit.entries(db, agent_id, handoff_id, limit)}
+    """Leads only, latest first: ``entries`` (sign-ins, sign-outs, availability, transcript views, exports) and
+    ``conversation_actions`` (claims, transfers, resolutions, hand-backs, notes, from the event log)."""
+    return {"entries": audit.entries(db, agent_id, handoff_id, limit),
+            "conversation_actions": audit.conversation_actions(db, agent_id, handoff_id, limit)}
 
 
 # -- customer ------------------------------------------------------------------------------------------------

@@ -208,6 +208,8 @@ def test_audit_log_of_sign_in_views_exports_and_sign_out(env: Env) -> None:
     hid = env.escalate(cid).json()["handoff_id"]
     assert ana.get(f"/api/handoff/handoffs/{hid}").status_code == 200
     assert ana.get(f"/api/handoff/handoffs/{hid}/transcript?format=text").status_code == 200
+    assert ana.post(f"/api/handoff/handoffs/{hid}/claim").status_code == 200
+    assert ana.post(f"/api/handoff/handoffs/{hid}/resolve", json={"tag": "resolvido"}).status_code == 200
     assert ana.post("/api/handoff/auth/logout").status_code == 200
     with env.app.state.db.session() as s:
         rows = s.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
@@ -219,6 +221,11 @@ def test_audit_log_of_sign_in_views_exports_and_sign_out(env: Env) -> None:
     assert ana.get("/api/handoff/audit").status_code == 401
     assert env.login("ana@lumo.test").get("/api/handoff/audit").status_code == 403
     lead = env.login("lia@lumo.test")
-    entries = lead.get(f"/api/handoff/audit?handoff_id={hid}").json()["entries"]
-    assert [e["action"] for e in entries] == ["export", "transcript_view"]
+    body = lead.get(f"/api/handoff/audit?handoff_id={hid}").json()
+    assert [e["action"] for e in body["entries"]] == ["export", "transcript_view"]
+    assert [(e["action"], e["agent_id"]) for e in body["conversation_actions"]] == [
+        ("resolved", ana_row.id), ("agent_joined", ana_row.id)]
+    assert body["conversation_actions"][0]["data"] == {"tag": "resolvido"}
+    mine = lead.get(f"/api/handoff/audit?agent_id={ana_row.id}").json()
+    assert {"sign_in_failed", "sign_in", "sign_out"} <= {e["action"] for e in mine["entries"]}
     assert lead.get("/api/handoff/audit?handoff_id=99999999999999999999").status_code == 422
