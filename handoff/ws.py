@@ -112,8 +112,11 @@ class AgentSocket:
         """Re-check access every ``recheck_seconds`` even when the console sends nothing."""
         while not self.closed:
             await asyncio.sleep(self.recheck_seconds)
-            if not await self.still_allowed():
-                return
+            try:
+                if not await self.still_allowed():
+                    return
+            except Exception:  # a database hiccup must not end the checks; every frame re-checks too
+                log.exception("could not re-check a console session; retrying")
 
     async def pump_agents(self) -> None:
         async with self.svc.hub.subscribe(AGENTS_CHANNEL) as events:
