@@ -21,6 +21,7 @@ class ChatConfig:
     rate_limit_per_minute: int = 20
     session_max_age_days: int = 30
     history_limit: int = 500
+    close_idle_after_hours: float = 24.0
 
     @property
     def languages(self) -> tuple[str, ...]:

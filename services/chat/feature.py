@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,6 +24,7 @@ from services.chat.service import ChatService
 from services.chat.tokens import TokenSigner
 from services.chat.widget_assets import register_widget_route
 from services.chat.ws import router as ws_router
+from services.conversations.idle import IdleCloser
 from services.conversations.lifecycle import Conversations
 from texts import catalogue
 
@@ -49,9 +51,14 @@ async def on_startup(app: FastAPI) -> None:
     app.state.conversations = conversations
     app.state.chat = ChatService(app.state.db, hub, rasa, config, settings.public_url, conversations)
     app.state.chat_tokens = TokenSigner(settings.secret_key, config.session_max_age_days)
+    app.state.idle_closer = IdleCloser(conversations, timedelta(hours=config.close_idle_after_hours))
+    app.state.idle_closer.start()
 
 
 async def on_shutdown(app: FastAPI) -> None:
+    closer: IdleCloser | None = getattr(app.state, "idle_closer", None)
+    if closer is not None:
+        await closer.stop()
     chat: ChatService | None = getattr(app.state, "chat", None)
     if chat is not None:
         with contextlib.suppress(asyncio.TimeoutError):

@@ -179,3 +179,4 @@ class ChatFile(Strict):
     rate_limit_per_minute: int = Field(20, ge=1)
     session_max_age_days: int = Field(30, ge=1)
     history_limit: int = Field(500, ge=1)
+    close_idle_after_hours: float = Field(24, gt=0, le=24 * 90)

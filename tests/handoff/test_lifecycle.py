@@ -7,16 +7,19 @@ gateway still sends the customer to the bot) can exist.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from handoff.models import Handoff
 from handoff.service import EscalationRequest
 from services.conversations import kinds
+from services.conversations.idle import IdleCloser
 from services.conversations.lifecycle import Tx
 from services.conversations.models import Conversation, ConversationEvent
 from services.conversations.status import TransitionRefused
-from tests.handoff.conftest import Env, tracker_events
+from tests.handoff.conftest import OPEN_TIME, Env, tracker_events
 
 
 def state(env: Env, cid: str) -> tuple[str, int, list[str]]:
@@ -110,3 +113,24 @@ def test_the_whole_handoff_is_in_the_log_in_order(env: Env) -> None:
 
 def _request(cid: str) -> EscalationRequest:
     return EscalationRequest(conversation_id=cid, reason="customer_request", events=tracker_events())
+
+
+def test_idle_conversations_close_and_people_s_chats_do_not(env: Env) -> None:
+    """After close_idle_after_hours without activity a bot (or resolved) conversation is closed; a chat waiting
+    for a person is not; a second closer (another process) closes nothing twice."""
+    env.agent("ana@lumo.test", "Ana", ["atendimento"])
+    idle_cid, token = env.conversation()
+    waiting_cid, _ = env.conversation()
+    env.escalate(waiting_cid)
+    conversations = env.app.state.conversations
+    closer = IdleCloser(conversations, timedelta(hours=24))
+    assert env.client.portal.call(closer.run_once) == 0  # nothing is idle yet
+    conversations.clock = lambda: OPEN_TIME + timedelta(days=30)
+    assert env.client.portal.call(closer.run_once) == 1
+    assert env.client.portal.call(IdleCloser(conversations, timedelta(hours=24)).run_once) == 0
+    assert state(env, idle_cid)[0] == "closed" and state(env, waiting_cid)[0] == "queued"
+    closed = [e for e in conversations.history(idle_cid) if e["kind"] == kinds.CLOSED]
+    assert closed[0]["actor"] == "system" and closed[0]["data"]["why"] == "idle"
+    # The widget's next visit starts a new conversation; a message through another channel reopens it.
+    session = env.client.post("/api/chat/session", json={"token": token, "lang": "pt"}).json()
+    assert session["conversation"]["id"] != idle_cid
