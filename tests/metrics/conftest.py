@@ -174,19 +174,20 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def make_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[datetime], World]]:
+def make_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., World]]:
     """Module-scoped: a history is written once and read by several tests (building an app takes seconds)."""
     opened: list[tuple[TestClient, ScriptedRasa]] = []
     tmp_path = tmp_path_factory.mktemp("metrics")
     patch = pytest.MonkeyPatch()
 
-    def build(start: datetime) -> World:
+    def build(start: datetime, database_url: str | None = None) -> World:
         clock = Clock(start)
         rasa = ScriptedRasa(clock)
         patch.setenv("INTERNAL_TOKEN", INTERNAL)
         patch.setenv("HANDOFF_POLICY", str(write_policy(tmp_path)))
         patch.delenv("RASA_TOKEN", raising=False)
-        settings = load_settings(database_url=f"sqlite:///{tmp_path}/metrics-{uuid.uuid4().hex[:6]}.db",
+        url = database_url or f"sqlite:///{tmp_path}/metrics-{uuid.uuid4().hex[:6]}.db"
+        settings = load_settings(database_url=url,
                                  data_dir=tmp_path, rasa_url=rasa.url, rasa_timeout_seconds=5.0, redis_url="",
                                  app_env="embedded")
         client = TestClient(create_app(settings))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -35,8 +34,12 @@ KB_PASSWORD = {"asked": "helped", "article_id": "redefinir-senha", "title": "Res
 
 
 @pytest.fixture(scope="module")
-def world(make_world: Callable[[datetime], World]) -> World:
-    w = make_world(sp("2026-11-19 19:00"))
+def world(make_world: Callable[..., World]) -> World:
+    return write_history(make_world(sp("2026-11-19 19:00")))
+
+
+def write_history(w: World) -> World:
+    """The history of the module docstring, through the chat and handoff APIs; the clock ends on Wed 25 11:00."""
     w.agent("Ana", ["atendimento"])
     w.agent("Bruno", ["suporte"])
     w.agent("Lia", ["atendimento", "suporte"], role="lead")
