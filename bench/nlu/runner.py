@@ -119,6 +119,9 @@ def run(
     }
     threshold, ambiguity = fallback_threshold(config)
     report["fallback_threshold"], report["ambiguity_threshold"] = threshold, ambiguity
+    # the classifier's own out-of-scope threshold, fitted at training time (None when it has none)
+    novelty = [r.get("intent_novelty") or {} for r in results]
+    report["fitted_oos_threshold"] = next((n["threshold"] for n in novelty if n.get("threshold") is not None), None)
     if oos_label:
         in_scope = [(g, p, t) for g, p, t in zip(gold, predicted, top, strict=True) if g != oos_label]
         # accuracy of the classifier itself on in-scope rows (no fallback), comparable with other runs
@@ -139,8 +142,9 @@ def run(
     report["per_intent"] = per_label
     # per-message outcome, so thresholds can be re-swept without retraining (choose_threshold)
     report["predictions"] = [
-        {"gold": g, "predicted": p, "top": t[0], "confidence": round(t[1], 5), "second": round(t[2], 5)}
-        for g, p, t in zip(gold, predicted, top, strict=True)
+        {"gold": g, "predicted": p, "top": t[0], "confidence": round(t[1], 5), "second": round(t[2], 5),
+         "novelty": n.get("score")}
+        for g, p, t, n in zip(gold, predicted, top, novelty, strict=True)
     ]
     return report
 
@@ -155,7 +159,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"training time      {report['train_seconds']:.1f} s",
         f"model size         {report['model_bytes'] / 1e6:.2f} MB",
         f"latency p50 / p95  {report['predict_p50_ms']:.1f} / {report['predict_p95_ms']:.1f} ms per message",
-        f"fallback rate      {report['fallback_rate'] * 100:.1f}% (threshold {report['fallback_threshold']})",
+        f"fallback rate      {report['fallback_rate'] * 100:.1f}% (FallbackClassifier threshold "
+        f"{report['fallback_threshold']}, fitted out-of-scope threshold {report.get('fitted_oos_threshold')})",
     ]
     if "accuracy_without_fallback" in report:
         lines.append(f"acc. w/o fallback  {report['accuracy_without_fallback'] * 100:.2f}%")

@@ -8,6 +8,12 @@ component only emits the entity when it is confident and stays silent on short, 
 Detection = a small lexicon of informal markers that statistical detectors misread on very short texts
 ("vc", "blz", "thx"...) + lingua restricted to Portuguese and English (offline, models preloaded once
 per process) with a confidence threshold that grows as the text gets shorter.
+
+Meaningless input never switches the language: lingua has only two choices and calls keyboard mashing
+English ("zxqv wplm" 0.96), so (1) texts whose words do not look like words (no vowel, long consonant
+runs, one letter repeated) are rejected before lingua, and (2) a short message that the intent classifier
+did not understand (`nlu_fallback`, set before this component runs) only switches on lexicon evidence:
+"blorf snark quux" looks like English letters but says nothing about the customer's language.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_CONFIDENCE,
@@ -29,6 +36,8 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_TYPE,
     ENTITY_ATTRIBUTE_VALUE,
     EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
@@ -61,6 +70,19 @@ NEUTRAL = frozenset(
 )
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
 _PT_ACCENTS = re.compile(r"[ãõçáàâéêíóôú]")
+_VOWEL = re.compile(r"[aeiouy]")
+_CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{6,}")
+_REPEATED_CONSONANT = re.compile(r"([bcdfghjlmnpqrstvwxz])\1\1")
+
+
+def looks_like_word(word: str) -> bool:
+    """False for keyboard mashing: no vowel ('zxqv'), 6+ consonants in a row, a consonant tripled ('jjjj').
+
+    Deliberately lenient (real words must never fail it); one-letter words are left to the lexicon.
+    """
+    if len(word) <= 1:
+        return True
+    return bool(_VOWEL.search(word)) and not _CONSONANT_RUN.search(word) and not _REPEATED_CONSONANT.search(word)
 
 
 @dataclass(frozen=True)
@@ -128,6 +150,8 @@ class ShortTextLanguageRule:
         cleaned = " ".join(words)
         if sum(len(w) for w in words) < self.min_letters:
             return Detection(None, 0.0, "too short")
+        if 2 * sum(looks_like_word(w) for w in words) <= len(words):
+            return Detection(None, 0.0, "not words")
         values = self.lingua().compute_language_confidence_values(cleaned)
         best = values[0]
         lang = best.language.iso_code_639_1.name.lower()
@@ -149,6 +173,8 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             "threshold_two_words": 0.7,
             "threshold_longer": 0.65,
             "entity_name": "language",
+            # messages of at most this many words that got `nlu_fallback` switch only on lexicon evidence
+            "fallback_max_words": 3,
         }
 
     @staticmethod
@@ -187,6 +213,13 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         """Training examples keep their annotated entities: nothing to add."""
         return training_data
 
+    def _not_understood_and_short(self, message: Message, text: str, found: Detection) -> bool:
+        """A short message the classifier fell back on says too little to change the conversation's language."""
+        intent = message.get(INTENT) or {}
+        if intent.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME or found.reason == "lexicon":
+            return False
+        return len(_WORD.findall(fold(text))) <= int(self._config["fallback_max_words"])
+
     def process(self, messages: list[Message]) -> list[Message]:
         """Append the language entity to each message whose language is clear."""
         for message in messages:
@@ -194,7 +227,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             if not isinstance(text, str):
                 continue
             found = self.rule.detect(text)
-            if found.language is None:
+            if found.language is None or self._not_understood_and_short(message, text, found):
                 continue
             entity = {
                 ENTITY_ATTRIBUTE_TYPE: self._config["entity_name"],

@@ -6,15 +6,22 @@ Optionally it also reads the sparse sentence features of a CountVectorsFeaturize
 with product names and typos that the embedding smooths over).
 
 Confidences are softmax probabilities divided by a temperature fitted on held-out folds of the
-training data (temperature scaling), so the FallbackClassifier threshold means roughly the same thing
-whatever the number of intents or examples. The model is saved as plain numpy arrays + JSON in Rasa's
-ModelStorage (no pickle: loading a model must not execute code).
+training data (temperature scaling). Out-of-scope detection (`oos_detection`, on by default) replaces a
+fixed FallbackClassifier threshold: the novelty score of a message (its largest raw logit) is compared
+with a threshold fitted per bot at training time by simulating unknown intents on the bot's own data
+(`bot.components.oos_threshold`); below it the message gets `nlu_fallback`, exactly as
+FallbackClassifier would set it (first in the ranking, the classifier's own guesses after it). A short
+message none of whose words occur anywhere in the bot's training data ("zxqv wplm", "blorf snark quux")
+also falls back: an embedding of words the bot has never seen is still close to *something*.
+The model is saved as plain numpy arrays + JSON in Rasa's ModelStorage (no pickle: loading a model must
+not execute code).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import numpy as np
@@ -25,6 +32,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -35,10 +43,21 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.oos_threshold import fit_oos_threshold, novelty_score
+from textnorm import fold
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "logreg.npz"
 META_FILE = "logreg.json"
+# Extra key in the parse output: the novelty score and the bot's fitted threshold (for benchmarks and logs).
+NOVELTY_KEY = "intent_novelty"
+_ALPHA_WORD = re.compile(r"[a-z]{2,}")
+
+
+def alpha_words(text: str) -> set[str]:
+    """Folded alphabetic words of 2+ letters (numbers, ids and emoji say nothing about the vocabulary)."""
+    return set(_ALPHA_WORD.findall(fold(text)))
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -84,6 +103,16 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
             "calibration_folds": 3,  # 0 disables temperature scaling
             "ranking_length": 10,
             "random_seed": 42,
+            # out-of-scope detection with a threshold fitted on the training data (see oos_threshold.py)
+            "oos_detection": True,
+            "oos_groups": 5,  # intents are split into this many groups, each held out once per repeat
+            "oos_topic_size": 1.0,  # >1: hold out clusters of ~this many similar intents together
+            "oos_repeats": 2,  # more repeats = a steadier threshold, one extra fit per group each
+            "oos_large_data": 5000,  # above this many examples one repeat is enough (and saves minutes)
+            "oos_intents": ["out_of_scope"],  # the bot's own out-of-scope intents: predicting them is a catch
+            "oos_max_false_fallback": 1.0,  # optional cap on the simulated in-scope fallback rate
+            # messages of at most this many words, none of them in the training vocabulary, fall back (0: off)
+            "unknown_words_max_words": 3,
         }
 
     def __init__(
@@ -113,6 +142,16 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
     def required_packages() -> list[str]:
         """scikit-learn fits the model; prediction is plain numpy."""
         return ["sklearn"]
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Fail at config time with a clear message, not in the middle of training."""
+        if int(config["oos_groups"]) < 2 or int(config["oos_repeats"]) < 1:
+            raise ValueError("LogRegIntentClassifier: oos_groups must be >= 2 and oos_repeats >= 1")
+        if not 0.0 < float(config["oos_max_false_fallback"]) <= 1.0:
+            raise ValueError("LogRegIntentClassifier: oos_max_false_fallback must be in (0, 1]")
+        if not isinstance(config["oos_intents"], list):
+            raise ValueError("LogRegIntentClassifier: oos_intents must be a list of intent names")
 
     # ---- features ---------------------------------------------------------------------------------
 
@@ -196,6 +235,31 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
             logits[held_idx] = x[held_idx] @ coef.T + intercept
         return fit_temperature(logits, y)
 
+    def _fit_oos(self, x: Any, y: np.ndarray, labels: list[str]) -> dict[str, Any] | None:
+        """The bot's novelty threshold, or None (no fallback from this component) when it cannot be fitted."""
+        if not self.component_config["oos_detection"]:
+            return None
+        oos_names = set(self.component_config["oos_intents"])
+        try:
+            fitted = fit_oos_threshold(
+                x,
+                y,
+                len(labels),
+                self._fit,
+                oos_classes=[i for i, name in enumerate(labels) if name in oos_names],
+                n_groups=int(self.component_config["oos_groups"]),
+                repeats=1 if len(y) > int(self.component_config["oos_large_data"]) else int(
+                    self.component_config["oos_repeats"]
+                ),
+                max_false_fallback=float(self.component_config["oos_max_false_fallback"]),
+                seed=int(self.component_config["random_seed"]),
+                topic_size=float(self.component_config["oos_topic_size"]),
+            )
+        except ValueError as exc:
+            logger.warning(f"LogRegIntentClassifier: no out-of-scope threshold ({exc}); it will never fall back.")
+            return None
+        return fitted.as_dict()
+
     def train(self, training_data: TrainingData) -> Resource:
         """Fit on the intent examples and persist the arrays."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
@@ -217,7 +281,12 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
         self.model.update(
             labels=labels, mean=mean, scale=scale, coef=coef, intercept=intercept, temperature=temperature
         )
-        logger.info(f"LogRegIntentClassifier: {len(labels)} intents, temperature {temperature:.3f}")
+        self.model["oos"] = self._fit_oos(x, y, labels)
+        self.model["vocabulary"] = sorted(set().union(*(alpha_words(m.get(TEXT)) for m in examples)))
+        logger.info(
+            f"LogRegIntentClassifier: {len(labels)} intents, temperature {temperature:.3f}, "
+            f"out-of-scope {self.model['oos']}"
+        )
         self.persist()
         return self._resource
 
@@ -231,7 +300,7 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
                 coef=self.model["coef"],
                 intercept=self.model["intercept"],
             )
-            meta = {k: self.model[k] for k in ("labels", "temperature", "sparse_dim")}
+            meta = {k: self.model.get(k) for k in ("labels", "temperature", "sparse_dim", "oos", "vocabulary")}
             (model_dir / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
@@ -256,20 +325,45 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
 
     # ---- prediction -------------------------------------------------------------------------------
 
-    def predict_proba(self, messages: list[Message]) -> np.ndarray:
-        """Calibrated class probabilities, one row per message."""
+    def logits(self, messages: list[Message]) -> np.ndarray:
+        """Raw class scores, one row per message."""
         dense_x, sparse_x = self._features(messages)
         x = self._design(dense_x, sparse_x, self.model["mean"], self.model["scale"])
-        logits = np.asarray(x @ self.model["coef"].T) + self.model["intercept"]
-        return softmax(logits / float(self.model["temperature"]))
+        return np.asarray(x @ self.model["coef"].T) + self.model["intercept"]
+
+    def predict_proba(self, messages: list[Message]) -> np.ndarray:
+        """Calibrated class probabilities, one row per message."""
+        return softmax(self.logits(messages) / float(self.model["temperature"]))
+
+    @property
+    def oos_threshold(self) -> float | None:
+        """The fitted novelty threshold (None: this model never falls back by itself)."""
+        oos = (self.model or {}).get("oos")
+        return float(oos["threshold"]) if oos and self.component_config["oos_detection"] else None
+
+    def _unknown_words(self, text: Any) -> bool:
+        """True for a short text whose alphabetic words never occur in the training data."""
+        limit = int(self.component_config["unknown_words_max_words"])
+        vocabulary = self.model.get("vocabulary") if self.model else None
+        if not limit or not vocabulary or not isinstance(text, str):
+            return False
+        found = alpha_words(text)
+        if not found or len(found) > limit:
+            return False
+        if not isinstance(vocabulary, frozenset):
+            vocabulary = self.model["vocabulary"] = frozenset(vocabulary)
+        return not (found & vocabulary)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set `intent` and `intent_ranking` (top `ranking_length`) on each message."""
         usable = [m for m in messages if self.model and m.features_present(TEXT)]
-        probs = self.predict_proba(usable) if usable else np.zeros((0, 0))
-        rows = dict(zip(map(id, usable), probs, strict=True))
+        logits = self.logits(usable) if usable else np.zeros((0, 0))
+        probs = softmax(logits / float(self.model["temperature"])) if usable else logits
+        novelty = novelty_score(logits) if usable else np.zeros(0)
+        rows = dict(zip(map(id, usable), zip(probs, novelty, strict=True), strict=True))
+        threshold = self.oos_threshold
         for message in messages:
-            p = rows.get(id(message))
+            p, score = rows.get(id(message), (None, None))
             if p is None:
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
@@ -278,6 +372,23 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
             ranking = [
                 {INTENT_NAME_KEY: self.model["labels"][i], PREDICTED_CONFIDENCE_KEY: float(p[i])} for i in order
             ]
+            unknown = self._unknown_words(message.get(TEXT))
+            if (threshold is not None and score < threshold) or unknown:
+                # same shape as FallbackClassifier's output, so policies and `undo_fallback_prediction` work
+                fallback = {
+                    INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                    PREDICTED_CONFIDENCE_KEY: 1.0 - ranking[0][PREDICTED_CONFIDENCE_KEY],
+                }
+                ranking = [fallback, *ranking]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            message.set(
+                NOVELTY_KEY,
+                {
+                    "score": round(float(score), 4),
+                    "threshold": None if threshold is None else round(threshold, 4),
+                    "unknown_words": unknown,
+                },
+                add_to_output=True,
+            )
         return messages
