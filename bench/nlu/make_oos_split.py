@@ -1,12 +1,13 @@
 """Make an out-of-scope (OOS) benchmark from an intent data set by holding out whole groups of intents.
 
   python -m bench.nlu.make_oos_split --src .cache/bench/hwu64 --out-dir .cache/bench/hwu64-oos \
-      [--holdout alarm_,cooking_,news_,social_,takeaway_,weather_] [--oos-label oos]
+      [--holdout alarm_,cooking_,news_,social_,takeaway_,weather_] [--oos-label oos] [--train-name train_10]
 
 Intents whose name starts with one of the --holdout prefixes (HWU64: whole scenarios) are removed
 from train.csv and relabelled `oos` in valid.csv and test.csv. A bot meets such requests in real life:
 things it was never trained on. Choose the fallback threshold on valid.csv's threshold sweep, then
-report test.csv once with that threshold.
+report test.csv once with that threshold. `--train-name train_10` takes the training rows from
+train_10.csv (HWU64's 10-shot subset) instead of train.csv; the output is still called train.csv.
 """
 
 from __future__ import annotations
@@ -47,13 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--holdout", default=DEFAULT_HOLDOUT, help="comma-separated label prefixes to hold out")
     parser.add_argument("--oos-label", default="oos")
+    parser.add_argument("--train-name", default="train", help="training file under --src (without .csv)")
     args = parser.parse_args(argv)
     prefixes = tuple(p for p in args.holdout.split(",") if p)
     if not prefixes:
         print("error: --holdout is empty", file=sys.stderr)
         return 2
     for name in ("train", "valid", "test"):
-        src = args.src / f"{name}.csv"
+        src = args.src / f"{args.train_name if name == 'train' else name}.csv"
         if not src.is_file():
             print(f"error: {src} missing", file=sys.stderr)
             return 2
