@@ -84,13 +84,13 @@ def contact_samples(c: Contact, durations: Durations, as_of: datetime, window: t
                           label))
 
     _first_bot_reply(c, sample)
-    if kinds.ESCALATED in c.kinds:
-        _human_part(c, durations, as_of, sample)
-    if kinds.CSAT in c.kinds or NPS_KIND in c.kinds:
+    if c.has(kinds.ESCALATED):
+        _human_part(c, durations, sample)
+    if c.has(kinds.CSAT) or c.has(NPS_KIND):
         _csat_and_nps(c, sample)
     _bot_outcome(c, as_of, window, sample)
     _repeat(c, sample)
-    if kinds.KB_ANSWER in c.kinds:
+    if c.has(kinds.KB_ANSWER):
         _kb(c, sample)
     return out
 
@@ -105,7 +105,7 @@ def _first_bot_reply(c: Contact, sample: Emit) -> None:
         sample(FRT_BOT, c.start, value=None, outcome="unanswered")
 
 
-def _human_part(c: Contact, durations: Durations, as_of: datetime, sample: Emit) -> None:
+def _human_part(c: Contact, durations: Durations, sample: Emit) -> None:
     """Human FRT, queue waits, handling time, resolution time and whether CSAT was answered, per handoff."""
     emit = sample
     ep: _Episode | None = None
@@ -160,7 +160,7 @@ def _human_part(c: Contact, durations: Durations, as_of: datetime, sample: Emit)
                 emit(FRT_HUMAN, ep.escalated_at, team=ep.team, value=None,
                      outcome="never_answered")
             ep = None
-    if ep is not None:  # still with people at as_of
+    if ep is not None:  # still with people at the last event read
         if not ep.first_reply:
             emit(FRT_HUMAN, ep.escalated_at, team=ep.team, value=None, outcome="pending")
         end_queue(None, None, "waiting")

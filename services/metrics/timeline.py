@@ -44,11 +44,13 @@ class Contact:
     def end(self) -> datetime:
         return self.events[-1].at if self.events else self.start
 
+    def has(self, kind: str) -> bool:
+        """Whether any event of the contact is of ``kind`` (from :attr:`kinds` once :func:`split` filled it)."""
+        return kind in self.kinds if self.kinds else any(e.kind == kind for e in self.events)
+
     @property
     def escalations(self) -> list[Ev]:
-        if self.kinds and kinds.ESCALATED not in self.kinds:
-            return []
-        return [e for e in self.events if e.kind == kinds.ESCALATED]
+        return [e for e in self.events if e.kind == kinds.ESCALATED] if self.has(kinds.ESCALATED) else []
 
 
 def split(events: Iterable[Ev], window: timedelta, topics: frozenset[str],
@@ -86,10 +88,9 @@ def split(events: Iterable[Ev], window: timedelta, topics: frozenset[str],
 
 
 def _intent(contact: Contact, topics: frozenset[str]) -> str | None:
-    if kinds.ESCALATED in contact.kinds:
-        for ev in contact.escalations:
-            if ev.data.get("intent"):
-                return str(ev.data["intent"])
+    for ev in contact.escalations:
+        if ev.data.get("intent"):
+            return str(ev.data["intent"])
     for ev in contact.events:
         if ev.kind == kinds.BOT_REPLY and ev.data.get("intent") in topics:
             return str(ev.data["intent"])
