@@ -175,14 +175,15 @@ def test_the_background_sweep_requeues_the_chat_of_an_agent_whose_console_is_gon
     app.update_agent(ana_id, last_seen_at=utcnow())
     seen = time.monotonic()
     status, requeued_after = "active", None
-    while status == "active" and time.monotonic() < seen + 25:
+    while status == "active" and time.monotonic() < seen + 30:
         time.sleep(0.25)
         with app.app.state.db.session() as s:
             h = s.scalars(select(Handoff).where(Handoff.id == hid)).one()
             status = h.status
         requeued_after = time.monotonic() - seen
     assert status in ("queued", "offline") and h.agent_id is None
-    assert requeued_after is not None and 10 <= requeued_after < 14, requeued_after
+    # Not before the limit; then within a sweep interval (plus slack for a busy machine).
+    assert requeued_after is not None and 9.9 <= requeued_after < 20, requeued_after
     with app.app.state.db.session() as s:
         texts = [m.text for m in s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == cid))]
     assert any(t.startswith("Ana had to leave the conversation. You are back in the Customer Service team's queue")
