@@ -199,9 +199,9 @@ def _bot_outcome(c: Contact, as_of: datetime, window: timedelta, sample: Emit) -
         outcome = "confirmed"
     elif (feedback and not feedback[-1]) or (ratings and ratings[-1] <= 3):
         outcome = "unresolved"
-    elif c.next_start is not None and c.next_start - c.end <= window:
+    elif c.next_start is not None and c.next_start - c.last_activity <= window:
         outcome = "unresolved"  # came back (to a closed conversation) within the window
-    elif c.end + window <= as_of:
+    elif c.last_activity + window <= as_of:
         outcome = "assumed"
     else:
         outcome = "pending"

@@ -35,7 +35,7 @@ class Contact:
     language: str | None = None
     intent: str | None = None
     team: str | None = None
-    previous_end: datetime | None = None  # last event of the conversation's previous contact
+    previous_end: datetime | None = None  # last activity of the conversation's previous contact
     previous_intent: str | None = None
     next_start: datetime | None = None  # first message of the next contact
     kinds: frozenset[str] = frozenset()  # the kinds its events have (definitions skip what cannot apply)
@@ -43,6 +43,15 @@ class Contact:
     @property
     def end(self) -> datetime:
         return self.events[-1].at if self.events else self.start
+
+    @property
+    def last_activity(self) -> datetime:
+        """The last thing the customer, the bot or an agent did: the product's own ``closed`` (idle) is not activity.
+
+        Why: conversations idle for 24 h are closed by the system; measuring "no return within 24 h" from that
+        event would push every assumed resolution a day later and count a return after it as a quick return.
+        """
+        return next((e.at for e in reversed(self.events) if e.actor != "system"), self.start)
 
     def has(self, kind: str) -> bool:
         """Whether any event of the contact is of ``kind`` (from :attr:`kinds` once :func:`split` filled it)."""
@@ -80,7 +89,7 @@ def split(events: Iterable[Ev], window: timedelta, topics: frozenset[str],
         named = [e.team for e in contact.events if e.team]
         contact.team = named[-1] if named else (team_of_intent(contact.intent) if contact.intent else None)
         if i:
-            contact.previous_end = contacts[i - 1].end
+            contact.previous_end = contacts[i - 1].last_activity
             contact.previous_intent = contacts[i - 1].intent
         if i + 1 < len(contacts):
             contact.next_start = contacts[i + 1].start

@@ -12,7 +12,7 @@ from handoff.policy import load_policy
 from services.metrics import aggregate
 from services.metrics.calendar import Durations
 from services.metrics.csv_export import to_csv
-from services.metrics.definitions import NPS, Sample
+from services.metrics.definitions import BOT_RESOLUTION, NPS, Sample, contact_samples
 from services.metrics.query import QueryError, build_query
 from services.metrics.report import Table
 from services.metrics.store import Ev
@@ -90,3 +90,21 @@ def test_query_days_are_business_days_and_end_is_inclusive() -> None:
     assert default.span == timedelta(days=30) and default.end == datetime(2026, 12, 2, 3)
     with pytest.raises(QueryError, match="assumed_resolution_hours"):
         build_query(start=None, end=None, today=date(2026, 12, 1), tz=SP, teams=(), assumed_hours=0)
+
+
+def test_the_idle_close_is_not_activity(hours: BusinessHours) -> None:
+    """A bot contact closed by the product after 24 h idle is assumed resolved 24 h after its last reply."""
+    t = sp("2026-11-23 10:00")
+    events = [_ev(1, "conversation_opened", t, language="pt"), _ev(2, "customer_message", t),
+              _ev(3, "bot_reply", t + timedelta(seconds=2), seq=2, intent="order_status"),
+              Ev(4, "c1", "closed", "system", None, None, None, "closed", {"why": "idle"}, t + timedelta(hours=24))]
+    window = timedelta(hours=24)
+    (contact,) = split(events, window, frozenset({"order_status"}), lambda _i: "atendimento")
+    samples = contact_samples(contact, Durations(hours, False), t + timedelta(hours=24, minutes=1), window)
+    assert [s.outcome for s in samples if s.metric == BOT_RESOLUTION] == ["assumed"]
+    # the customer comes back 6 h after the idle close (30 h after the reply): a new contact, not a quick return
+    back = [*events, _ev(5, "customer_message", t + timedelta(hours=30), status="closed")]
+    first, second = split(back, window, frozenset({"order_status"}), lambda _i: "atendimento")
+    samples = contact_samples(first, Durations(hours, False), t + timedelta(hours=31), window)
+    assert [s.outcome for s in samples if s.metric == BOT_RESOLUTION] == ["assumed"]
+    assert second.previous_end == t + timedelta(seconds=2)
