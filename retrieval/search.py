@@ -20,6 +20,7 @@ from retrieval.encoders import Encoder
 from retrieval.index import IndexData, check_encoders
 from retrieval.ingest import Passage
 from retrieval.langdetect import detect_language
+from textnorm.informal import standard_spelling
 
 METHODS = ("bm25", "dense", "hybrid")
 
@@ -240,7 +241,8 @@ class Searcher:
             lx = bm[lex_cand][order] / bound
             return GroupResult(group_lang, key, lex_cand[order], lx, np.zeros_like(lx), lx, {}, float("nan"))
         if key not in qvecs:
-            qvecs[key] = self.encoders[key].encode_queries([query])[0]
+            # The encoder reads standard spelling ("cadê", "você"); keyword search folds accents anyway.
+            qvecs[key] = self.encoders[key].encode_queries([standard_spelling(query, query_lang)])[0]
         qv = qvecs[key]
         index, fa_members = entry
         hidden = int((~keep[fa_members]).sum())  # boilerplate / excluded passages still sit in FAISS

