@@ -164,10 +164,15 @@ def me(svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
 
 
 @router.post("/me/status")
-def set_status(body: StatusIn, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep) -> dict[str, Any]:
-    """Availability: online agents receive chats and count in the customers' wait estimate."""
-    result = svc.set_status(agent, body.status)
-    audit.record(db, "status", agent.id, status=body.status)
+async def set_status(body: StatusIn, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep) -> dict[str, Any]:
+    """Availability: online agents receive chats and count in the customers' wait estimate.
+
+    Coming online turns the team's waiting offline tickets into queued chats (the customers are told).
+    """
+    result = await asyncio.to_thread(svc.set_status, agent, body.status)
+    await asyncio.to_thread(audit.record, db, "status", agent.id, status=body.status)
+    if body.status == "online":
+        await svc.promote_tickets(list(agent.teams or []))
     return {"agent": result}
 
 

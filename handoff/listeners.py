@@ -17,6 +17,7 @@ rolled back; the worker is woken after the commit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +141,20 @@ def register(bus: EventBus, service: HandoffService) -> None:
         await service.hub.publish(AGENTS_CHANNEL, {"type": "requeued", "team": team, "handoff_id": event.handoff_id,
                                                    "from_agent_id": event.data.get("from_agent_id")})
 
+    async def ticket_noted(event: Event) -> None:
+        """A customer writing into an offline ticket is told the message is kept (once per burst of messages)."""
+        if event.status != "queued":
+            return
+        h = await asyncio.to_thread(service.open_handoff, event.conversation_id)
+        if h is None or h.status != "offline":
+            return
+        recent = await chat.history(event.conversation_id, limit=10)
+        if any((m.payload or {}).get("kind") == "ticket_noted" for m in recent):
+            return
+        language = await _language(event)
+        await chat.post_system_notice(event.conversation_id, "ticket_noted", policy.message(
+            "ticket_noted", language, team=policy.team_name(h.team, language)), {"team": h.team})
+
     async def _language(event: Event) -> str:
         conv = await chat.get_conversation(event.conversation_id)
         return conv.language if conv else "pt"
@@ -157,4 +172,5 @@ def register(bus: EventBus, service: HandoffService) -> None:
     bus.on_commit(kinds.TRANSFERRED, transferred)
     bus.on_commit((kinds.RESOLVED, kinds.HANDED_BACK), closed)
     bus.on_commit(kinds.NOTE, note)
+    bus.on_commit(kinds.CUSTOMER_MESSAGE, ticket_noted)
     bus.on_commit(kinds.REQUEUED, requeued)

@@ -257,6 +257,10 @@ class HandoffService:
                 "position": None, "estimated_wait_minutes": None, "reason": h.reason, "created": False,
                 "pause": True, "bot_text": self.policy.message("already_waiting", language, team=team_name)}
 
+    def open_handoff(self, conversation_id: str) -> Handoff | None:
+        """The conversation's open handoff (queued, offline ticket or active), if any."""
+        return self._open_handoff(conversation_id)
+
     def _open_handoff(self, conversation_id: str) -> Handoff | None:
         with self.db.session() as s:
             return s.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id,
@@ -577,6 +581,36 @@ class HandoffService:
 
     def touch(self, agent_id: int) -> None:
         self._with_session(lambda s: self.presence.touch(s, agent_id))
+
+    async def promote_tickets(self, teams: list[str]) -> int:
+        """Offline tickets of ``teams`` become queued chats once the team is open and someone is online.
+
+        Why: a chat escalated while nobody was online waited as a ticket, and stayed one after an agent came
+        online, so the customer still writing in it was never answered. Each promoted ticket gets a ``queued``
+        event, and its listener tells the customer their place in the queue.
+        """
+        def work(tx: Tx) -> int:
+            s, now = tx.session, tx.clock()
+            promoted = 0
+            tickets = s.scalars(select(Handoff).where(Handoff.status == "offline", Handoff.team.in_(teams))
+                                .order_by(Handoff.priority, Handoff.queued_at, Handoff.id)).all()
+            for h in tickets:
+                if not self.hours.is_open(h.team, now) or not self.presence.online_agents(s, h.team):
+                    continue
+                changed = s.execute(update(Handoff).where(Handoff.id == h.id, Handoff.status == "offline")
+                                    .values(status="queued", updated_at=now)
+                                    .execution_options(synchronize_session=False))
+                if changed.rowcount != 1:
+                    continue
+                s.refresh(h)
+                position = self.queue.position(s, h)
+                tx.append(h.conversation_id, kinds.QUEUED, "system", team=h.team, handoff_id=h.id, waiting="queued",
+                          why="agent_online", priority=h.priority, position=position,
+                          estimated_wait_minutes=self.queue.estimate(s, h.team, position), language=h.language)
+                promoted += 1
+            return promoted
+
+        return await self._run(work)
 
     def agents(self, viewer: Agent) -> list[dict[str, Any]]:
         return self._with_session(lambda s: self.presence.listing(s, viewer))

@@ -144,3 +144,24 @@ def test_transcript_is_read_from_the_event_log(env: Env) -> None:
     customer = [m for m in transcript["messages"] if m["role"] == "customer"]
     assert [m["text"] for m in customer] == ["oi, meu pedido 20481234 nao chegou", "quero falar com um atendente"]
     assert customer[-1]["intent"] == {"name": "request_human", "confidence": 0.97}
+
+
+def test_offline_ticket_becomes_a_queued_chat_when_an_agent_comes_online(env: Env) -> None:
+    """Issue #11: agents sign in as offline; a chat escalated then became a ticket and stayed one, and the
+    customer's next messages got no reply at all."""
+    env.agent("ana@lumo.test", "Ana", ["atendimento"], online=False)
+    ana = env.login("ana@lumo.test")
+    cid, token = env.conversation()
+    assert env.escalate(cid).json()["status"] == "offline"
+    for i, text in enumerate(["quero falar com um atendente", "alguem ai?"]):
+        env.client.post("/api/chat/messages", json={"token": token, "text": text, "client_message_id": f"o{i}"})
+    history = env.client.get("/api/chat/history", params={"token": token}).json()["messages"]
+    noted = [m for m in history if m["payload"].get("kind") == "ticket_noted"]
+    assert len(noted) == 1 and "Atendimento" in noted[0]["text"]  # told once, not once per line
+    assert ana.post("/api/handoff/me/status", json={"status": "online"}).status_code == 200
+    with env.app.state.db.session() as s:
+        assert s.scalars(select(Handoff).where(Handoff.conversation_id == cid)).one().status == "queued"
+    history = env.client.get("/api/chat/history", params={"token": token}).json()["messages"]
+    queue = [m for m in history if m["payload"].get("kind") == "queue"]
+    assert queue and queue[-1]["payload"]["position"] == 1 and "1º da fila" in queue[-1]["text"]
+    assert [w["conversation_id"] for w in ana.get("/api/handoff/queue").json()["waiting"]] == [cid]
