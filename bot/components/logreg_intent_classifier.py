@@ -12,7 +12,9 @@ with a threshold fitted per bot at training time by simulating unknown intents o
 (`bot.components.oos_threshold`); below it the message gets `nlu_fallback`, exactly as
 FallbackClassifier would set it (first in the ranking, the classifier's own guesses after it). A short
 message none of whose words occur anywhere in the bot's training data ("zxqv wplm", "blorf snark quux")
-also falls back: an embedding of words the bot has never seen is still close to *something*.
+also falls back: an embedding of words the bot has never seen is still close to *something*; and a tiny
+message (one word) falls back when that word never occurs in the examples of the intent it got: "pix?"
+is not a "yes" just because both are short.
 The model is saved as plain numpy arrays + JSON in Rasa's ModelStorage (no pickle: loading a model must
 not execute code).
 """
@@ -58,6 +60,22 @@ _ALPHA_WORD = re.compile(r"[a-z]{2,}")
 def alpha_words(text: str) -> set[str]:
     """Folded alphabetic words of 2+ letters (numbers, ids and emoji say nothing about the vocabulary)."""
     return set(_ALPHA_WORD.findall(fold(text)))
+
+
+def with_variants(words: list[str]) -> set[str]:
+    """Training words plus what informal writing does to them: 1-2 letters cut off ('obrigad')."""
+    out = set(words)
+    out.update(w[: len(w) - cut] for w in words for cut in (1, 2) if len(w) - cut >= 4)
+    return out
+
+
+def known(word: str, vocabulary: frozenset[str]) -> bool:
+    """In the vocabulary, or a known word with 1-2 letters added ('oii', 'obrigadoo', 'pedidos').
+
+    Stems shorter than 4 letters only count for words of up to 3 letters: 'blorf' must not pass as 'blo…'.
+    """
+    shortest = 2 if len(word) <= 3 else 4
+    return any(word[:k] in vocabulary for k in range(max(shortest, len(word) - 2), len(word) + 1))
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -113,6 +131,8 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
             "oos_max_false_fallback": 1.0,  # optional cap on the simulated in-scope fallback rate
             # messages of at most this many words, none of them in the training vocabulary, fall back (0: off)
             "unknown_words_max_words": 3,
+            # messages of at most this many words need one word seen in the predicted intent's examples (0: off)
+            "tiny_message_max_words": 1,
         }
 
     def __init__(
@@ -282,7 +302,10 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
             labels=labels, mean=mean, scale=scale, coef=coef, intercept=intercept, temperature=temperature
         )
         self.model["oos"] = self._fit_oos(x, y, labels)
-        self.model["vocabulary"] = sorted(set().union(*(alpha_words(m.get(TEXT)) for m in examples)))
+        per_intent: dict[str, set[str]] = {name: set() for name in labels}
+        for m in examples:
+            per_intent[m.get(INTENT)] |= alpha_words(m.get(TEXT))
+        self.model["intent_vocabulary"] = {name: sorted(words) for name, words in per_intent.items()}
         logger.info(
             f"LogRegIntentClassifier: {len(labels)} intents, temperature {temperature:.3f}, "
             f"out-of-scope {self.model['oos']}"
@@ -300,7 +323,7 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
                 coef=self.model["coef"],
                 intercept=self.model["intercept"],
             )
-            meta = {k: self.model.get(k) for k in ("labels", "temperature", "sparse_dim", "oos", "vocabulary")}
+            meta = {k: self.model.get(k) for k in ("labels", "temperature", "sparse_dim", "oos", "intent_vocabulary")}
             (model_dir / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
@@ -341,18 +364,30 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
         oos = (self.model or {}).get("oos")
         return float(oos["threshold"]) if oos and self.component_config["oos_detection"] else None
 
-    def _unknown_words(self, text: Any) -> bool:
-        """True for a short text whose alphabetic words never occur in the training data."""
-        limit = int(self.component_config["unknown_words_max_words"])
-        vocabulary = self.model.get("vocabulary") if self.model else None
-        if not limit or not vocabulary or not isinstance(text, str):
+    def _vocabularies(self) -> tuple[frozenset[str], dict[str, frozenset[str]]] | None:
+        """(all training words, words per intent), with their informal variants, built once."""
+        if not self.model or not self.model.get("intent_vocabulary"):
+            return None
+        if "_vocab" not in self.model:
+            per_intent = {k: frozenset(with_variants(v)) for k, v in self.model["intent_vocabulary"].items()}
+            self.model["_vocab"] = (frozenset().union(*per_intent.values()), per_intent)
+        return self.model["_vocab"]
+
+    def _unsupported_by_words(self, text: Any, intent: str) -> bool:
+        """True for a short text whose words the bot never saw (or, if tiny, never saw for this intent)."""
+        vocabularies = self._vocabularies()
+        if vocabularies is None or not isinstance(text, str):
             return False
         found = alpha_words(text)
-        if not found or len(found) > limit:
+        if not found:
             return False
-        if not isinstance(vocabulary, frozenset):
-            vocabulary = self.model["vocabulary"] = frozenset(vocabulary)
-        return not (found & vocabulary)
+        everything, per_intent = vocabularies
+        if len(found) <= int(self.component_config["unknown_words_max_words"]) and not any(
+            known(w, everything) for w in found
+        ):
+            return True
+        tiny = len(found) <= int(self.component_config["tiny_message_max_words"])
+        return tiny and not any(known(w, per_intent.get(intent, frozenset())) for w in found)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set `intent` and `intent_ranking` (top `ranking_length`) on each message."""
@@ -372,7 +407,7 @@ class LogRegIntentClassifier(GraphComponent, IntentClassifier):
             ranking = [
                 {INTENT_NAME_KEY: self.model["labels"][i], PREDICTED_CONFIDENCE_KEY: float(p[i])} for i in order
             ]
-            unknown = self._unknown_words(message.get(TEXT))
+            unknown = self._unsupported_by_words(message.get(TEXT), ranking[0][INTENT_NAME_KEY])
             if (threshold is not None and score < threshold) or unknown:
                 # same shape as FallbackClassifier's output, so policies and `undo_fallback_prediction` work
                 fallback = {
