@@ -386,8 +386,13 @@ class ChatService:
         conv = await self.get_conversation(conversation_id)
         if conv is None:
             raise KeyError(conversation_id)
-        return await self.post_system_notice(conversation_id, "csat", t("csat_request", conv.language),
-                                             {"scale": [1, 5]})
+        notice = await self.post_system_notice(conversation_id, "csat", t("csat_request", conv.language),
+                                               {"scale": [1, 5]})
+        # Logged, so the metrics count surveys actually shown (CSAT response rate), not assume one per resolution.
+        await self.conversations.run(lambda tx: tx.append(
+            conversation_id, kinds.CSAT_REQUESTED, "system",
+            team=self.conversations.current_team(tx.session, conversation_id), seq=notice.seq))
+        return notice
 
     async def record_csat(self, conversation_id: str, rating: int, comment: str = "") -> Conversation:
         """Store the customer's 1–5 rating and optional comment on the conversation."""

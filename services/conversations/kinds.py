@@ -22,6 +22,7 @@ REQUEUED = "requeued"
 RESOLVED = "resolved"
 HANDED_BACK = "handed_back"
 REOPENED = "reopened"
+CSAT_REQUESTED = "csat_requested"
 CSAT = "csat"
 CONTACT_LEFT = "contact_left"
 CLOSED = "closed"
@@ -46,6 +47,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     RESOLVED: ("agent", "status change -> resolved: tag, note, handoff_id"),
     HANDED_BACK: ("agent", "status change -> bot: handoff_id"),
     REOPENED: ("customer", "status change resolved/closed -> bot: the customer wrote again"),
+    CSAT_REQUESTED: ("system", "seq of the survey message (the CSAT question was shown): the response rate's denominator"),
     CSAT: ("customer", "rating 1-5, comment"),
     CONTACT_LEFT: ("customer", "contact_request_id (the details themselves stay in the contact table)"),
     CLOSED: ("system", "status change -> closed: why"),

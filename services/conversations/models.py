@@ -54,6 +54,7 @@ class ConversationEvent(Base):
     __table_args__ = (
         Index("ix_conversation_events_conv", "conversation_id", "id"),
         Index("ix_conversation_events_kind_time", "kind", "created_at"),
+        Index("ix_conversation_events_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
