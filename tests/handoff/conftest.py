@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -138,10 +139,10 @@ def env(make_env: Callable[..., Env]) -> Env:
     return make_env()
 
 
-@pytest.fixture()
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL schema for this test, dropped afterwards."""
-    schema = f"test_handoff_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def fresh_pg_schema(prefix: str) -> Iterator[str]:
+    """A database URL on a new PostgreSQL schema of its own (tests never assume an empty database); dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -154,6 +155,13 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema for this test, dropped afterwards."""
+    with fresh_pg_schema("test_handoff") as url:
+        yield url
 
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -3,33 +3,20 @@ backlog, JSON fields read by the database) must give the numbers SQLite gives.""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.handoff.conftest import PG_ADMIN_URL
+from tests.handoff.conftest import fresh_pg_schema
 from tests.metrics.conftest import World, sp
 from tests.metrics.test_history import PERIOD, write_history
 
 
 @pytest.fixture(scope="module")
 def pg_world(make_world: Callable[..., World]) -> Iterator[World]:
-    schema = f"test_metrics_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # pragma: no cover - environment problem, reported clearly
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required: {error}")
-    try:
-        yield write_history(make_world(sp("2026-11-19 19:00"), f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema("test_metrics") as url:
+        yield write_history(make_world(sp("2026-11-19 19:00"), url))
 
 
 def _report(w: World, **params: Any) -> dict[str, Any]:
