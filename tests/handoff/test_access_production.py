@@ -13,21 +13,9 @@ import websockets
 
 from handoff.bench_latency import PASSWORD, app_processes, free_port
 from tests.handoff.conftest import write_policy
+from tests.handoff.test_session_sockets import _closed_within
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-
-async def _closed_within(ws: websockets.ClientConnection, seconds: float) -> int | None:
-    try:
-        async with asyncio.timeout(seconds):
-            async for _ in ws:
-                pass
-    except websockets.ConnectionClosed:
-        pass
-    except TimeoutError:
-        await ws.close()
-        return None
-    return ws.close_code
 
 
 def test_sign_out_and_failed_sign_ins_cross_processes(pg_url: str, tmp_path: Path) -> None:
