@@ -16,6 +16,7 @@ import pytest
 
 from scripts.stack import REPO_ROOT, free_port
 from tests.listening import LOOPBACK_V4, listening_addresses
+from tests.processes import wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -36,18 +37,7 @@ def services_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
                                 stdout=log, stderr=subprocess.STDOUT, umask=0o022)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"services app exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"services app not healthy:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_healthy(proc, f"{url}/api/health", log_path, "services app", timeout=180, poll=0.5)
         yield url, data_dir, log_path, port
     finally:
         proc.terminate()

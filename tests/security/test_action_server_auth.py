@@ -21,6 +21,7 @@ import pytest
 
 from scripts.stack import RASA_PY, REPO_ROOT, free_port
 from tests.listening import LOOPBACK_V4, listening_addresses
+from tests.processes import wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -82,18 +83,7 @@ def action_server(recorder: Recorder, tmp_path_factory: pytest.TempPathFactory) 
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"action server exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"action server not healthy:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
+        wait_healthy(proc, f"{url}/health", log_path, "action server", timeout=120, poll=0.3)
         yield url, port, proc.pid
     finally:
         proc.terminate()
