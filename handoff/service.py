@@ -176,7 +176,7 @@ class HandoffService:
             raise HandoffError("conversation_id must have 1 to 64 characters", 422)
         conv = await self.chat.adopt_conversation(req.conversation_id, req.language)
         language = req.language if req.language in ("pt", "en") else conv.language
-        existing = await asyncio.to_thread(self._open_handoff, req.conversation_id)
+        existing = await asyncio.to_thread(self.open_handoff, req.conversation_id)
         if existing is not None:
             return self._already(existing, language)
         events, source, error = transcripts.clean_events(req.events), "action", None
@@ -220,7 +220,7 @@ class HandoffService:
         try:
             h, position, minutes = await self._run(work)
         except IntegrityError:  # another escalation of the same conversation won the race
-            existing = await asyncio.to_thread(self._open_handoff, req.conversation_id)
+            existing = await asyncio.to_thread(self.open_handoff, req.conversation_id)
             if existing is None:
                 raise
             return self._already(existing, language)
@@ -259,9 +259,6 @@ class HandoffService:
 
     def open_handoff(self, conversation_id: str) -> Handoff | None:
         """The conversation's open handoff (queued, offline ticket or active), if any."""
-        return self._open_handoff(conversation_id)
-
-    def _open_handoff(self, conversation_id: str) -> Handoff | None:
         with self.db.session() as s:
             return s.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                                    Handoff.status.in_(OPEN_STATUSES))).first()
@@ -614,9 +611,6 @@ class HandoffService:
 
     def agents(self, viewer: Agent) -> list[dict[str, Any]]:
         return self._with_session(lambda s: self.presence.listing(s, viewer))
-
-    def online_agents(self, s: Any, team: str) -> list[Agent]:
-        return self.presence.online_agents(s, team)
 
     # -- queue notices ---------------------------------------------------------------------------------
     async def broadcast_queue(self, team: str) -> None:
