@@ -157,11 +157,13 @@ class EscalationRules:
             return "message in capitals"
         return None
 
-    def decide(self, events: list[dict[str, Any]], current_failed: bool = False) -> Decision | None:
+    def decide(self, events: list[dict[str, Any]], current_failed: bool = False,
+               requested: bool = False) -> Decision | None:
         """The first rule that fires for the latest customer turn, or None.
 
         ``current_failed``: the caller (the fallback path) knows the latest turn got no useful answer even
-        though its bot message is not in the tracker yet.
+        though its bot message is not in the tracker yet. ``requested``: the turn reached the escalation action
+        (a "yes" to the bot's offer of a person counts as asking for one).
         """
         turns = self.turns(events)
         if not turns:
@@ -198,6 +200,8 @@ class EscalationRules:
                     score = similarity(earlier.text, latest.text)
                     if score >= self.repeat_similarity:
                         return Decision("unanswered_repeat", f"repeated question (similarity {score:.2f})", topic)
+        if requested and latest.intent == "affirm":
+            return Decision("customer_request", "accepted the offer of a person", topic)
         return None
 
 

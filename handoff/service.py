@@ -25,11 +25,9 @@ from handoff import transcript as transcripts
 from handoff import webhooks
 from handoff.decision import (
     IMMEDIATE_REASONS,
-    Decision,
     EscalationRules,
     intents_latest_first,
     kb_categories,
-    topical_intent,
 )
 from handoff.hours import BusinessHours
 from handoff.models import OPEN_STATUSES, WAITING_STATUSES, Agent, Handoff, HandoffNote
@@ -149,16 +147,9 @@ class HandoffService:
         Answers ``{"escalated": false}`` when the bot keeps the conversation, else the escalation's result with
         ``"escalated": true`` and the ``bot_text`` the action says before Rasa pauses.
         """
-        decision = self.rules.decide(report.events, report.current_failed)
+        decision = self.rules.decide(report.events, report.current_failed, report.requested)
         if decision is not None and report.immediate_only and decision.reason not in IMMEDIATE_REASONS:
             decision = None
-        if decision is None and report.requested:
-            # action_request_human after the customer accepted the bot's offer (a button, "sim") is a request too.
-            latest = next((e for e in reversed(report.events) if e.get("event") == "user"), {})
-            if ((latest.get("parse_data") or {}).get("intent") or {}).get("name") in (
-                    *self.rules.request_intents, "affirm"):
-                turns = self.rules.turns(report.events)
-                decision = Decision("customer_request", "accepted the offer of a person", topical_intent(turns))
         if decision is None:
             return {"escalated": False, "reason": None}
         result = await self.escalate(EscalationRequest(

@@ -144,3 +144,10 @@ def test_repeated_unanswered_question(q1: str, q2: str) -> None:
     assert reason(events, current_failed=True) == "unanswered_repeat"
     different = events[:-1] + [user("e a garantia do relogio?", "warranty")]
     assert reason(different, current_failed=True) is None
+
+
+def test_yes_to_the_offer_of_a_person_is_a_request_only_through_the_escalation_action() -> None:
+    events = [user("cade o reembolso", "nlu_fallback", 0.3), bot("Quer falar com uma pessoa?"), user("sim", "affirm")]
+    assert EscalationRules(load_policy()).decide(events) is None
+    decision = EscalationRules(load_policy()).decide(events, requested=True)
+    assert decision is not None and decision.reason == "customer_request"
