@@ -92,32 +92,33 @@ class IndexData:
 
 def _embed_with_reuse(key: str, enc: Encoder, passages: list[Passage], articles: dict[str, Article],
                       previous: IndexData | None, progress: bool) -> tuple[np.ndarray, np.ndarray, int]:
-    """Vectors of the passages this encoder covers; reuse rows of unchanged articles from ``previous``."""
+    """Vectors of the passages this encoder covers; reuse stored vectors of unchanged articles from ``previous``.
+
+    An edited article is embedded again whole; in an unchanged article a passage keeps its vector only if the
+    exact text the encoder sees is the same, so a change in how articles are cut into passages (new code, new
+    settings) re-embeds what changed instead of pairing old vectors with new passages.
+    """
     from tqdm import tqdm
 
     covered = [i for i, p in enumerate(passages) if enc.languages is None or p.lang in enc.languages]
     rows = np.full(len(passages), -1, np.int64)
     out = np.zeros((len(covered), enc.dim), np.float32)
-    reuse_from: dict[str, list[int]] = {}
+    stored: dict[str, int] = {}
     if previous is not None and previous.manifest.get("encoders", {}).get(key) == encoder_identity(enc):
-        prev_hash = {k: v["hash"] for k, v in previous.manifest["articles"].items()}
         prev_rows = previous.rows.get(key)
-        for i, p in enumerate(previous.passages):
-            if prev_rows is not None and prev_rows[i] >= 0:
-                reuse_from.setdefault(p.article_key, []).append(int(prev_rows[i]))
-        reuse_from = {k: v for k, v in reuse_from.items()
-                      if k in articles and prev_hash.get(k) == articles[k].content_hash}
+        prev_hash = {k: v["hash"] for k, v in previous.manifest["articles"].items()}
+        unchanged = {k for k, a in articles.items() if prev_hash.get(k) == a.content_hash}
+        if prev_rows is not None:
+            stored = {p.embed_text: int(prev_rows[i]) for i, p in enumerate(previous.passages)
+                      if prev_rows[i] >= 0 and p.article_key in unchanged}
     todo: list[tuple[int, int]] = []  # (slot in out, passage index)
-    by_article: dict[str, list[int]] = {}
     for slot, pi in enumerate(covered):
         rows[pi] = slot
-        by_article.setdefault(passages[pi].article_key, []).append(slot)
-    for art_key, slots in by_article.items():
-        prev = reuse_from.get(art_key)
-        if prev is not None and len(prev) == len(slots):
-            out[slots] = previous.vectors[key][prev]  # type: ignore[union-attr]
+        prev = stored.get(passages[pi].embed_text)
+        if prev is not None:
+            out[slot] = previous.vectors[key][prev]  # type: ignore[union-attr]
         else:
-            todo.extend((s, covered[s]) for s in slots)
+            todo.append((slot, pi))
     batch = 64
     bar = tqdm(total=len(todo), desc=f"embedding ({key})", unit="passage", disable=not progress or not todo)
     for i in range(0, len(todo), batch):

@@ -127,3 +127,30 @@ def test_missing_index_is_clear(settings) -> None:  # type: ignore[no-untyped-de
         SearchState(settings, build_if_missing=False)
     state = SearchState(settings)  # builds from the articles folder
     assert state.searcher.data.manifest["stats"]["articles"] == 5
+
+
+def test_a_new_way_of_cutting_passages_re_embeds_them(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Articles unchanged but cut differently (new ingestion code or settings): no passage may keep the vector of
+    another text. Same number of passages per article, so reuse by article alone would not notice."""
+    import dataclasses
+
+    import numpy as np
+
+    from retrieval import index as index_module
+
+    encoders = make_encoders(settings)
+    ingest(settings, encoders, progress=False)
+    cut = index_module.article_passages
+
+    def recut(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return [dataclasses.replace(p, text="Resumo. " + p.text) for p in cut(*args, **kwargs)]
+
+    monkeypatch.setattr(index_module, "article_passages", recut)
+    again, data = ingest(settings, encoders, progress=False)
+    assert again.stats["passages_embedded"] > 0
+    for key, enc in encoders.items():
+        rows = data.rows[key]
+        covered = [i for i in range(len(data.passages)) if rows[i] >= 0]
+        fresh = enc.encode_passages([data.passages[i].embed_text for i in covered])
+        stored = data.vectors[key][[int(rows[i]) for i in covered]]
+        assert np.allclose(stored, fresh, atol=1e-4), key
