@@ -20,7 +20,10 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Modules whose tables live on Base. Alembic's env.py imports them for autogenerate; a module that does not
 # exist yet is skipped, so each feature can add its models without touching the others.
 MODEL_MODULES = ("services.orders.models", "services.kb_events.models", "services.conversations.models",
-                 "services.chat.models", "handoff.models")
+                 "services.chat.models", "handoff.models",
+                 # the lead workspace: one module per area that stores something
+                 "services.workspace.audit", "services.workspace.review_store", "services.workspace.curation_store",
+                 "services.workspace.model_store", "services.workspace.gap_store")
 
 
 class Base(DeclarativeBase):

@@ -147,14 +147,17 @@ def texts_dir() -> Path:
 
 
 def check_all(policy: Path | None = None, settings: Path | None = None, chat: Path | None = None,
-              texts: Path | None = None) -> list[Problem]:
+              texts: Path | None = None, workspace: Path | None = None) -> list[Problem]:
     """Every problem of every file (empty list: all good). Cross-file checks run when each side parsed."""
+    from services.workspace.config import WorkspaceFile, workspace_file
+
     problems: list[Problem] = []
     policy_path = policy or policy_file()
     found, parsed_policy = check_yaml(policy_path, PolicyFile)
     problems += found
     problems += check_yaml(settings or settings_file(), SettingsFile, required=False)[0]
     problems += check_yaml(chat or chat_file(), ChatFile, required=False)[0]
+    problems += check_yaml(workspace or workspace_file(), WorkspaceFile, required=False)[0]
     catalogue = None
     try:
         catalogue = load_catalogue(texts or texts_dir())

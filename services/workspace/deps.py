@@ -1,0 +1,25 @@
+"""Typed dependencies of the workspace's routes: the signed-in lead (401/403 otherwise)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from handoff import auth
+from handoff.models import Agent
+from services.deps import state_of
+from services.workspace.config import WorkspaceConfig
+
+# The signed-in lead: agents get 403, strangers 401 (handoff.auth.require_lead).
+LeadDep = Annotated[Agent, Depends(auth.require_lead)]
+# Every workspace router carries this: writes from another site are refused (CSRF), as in the agent console.
+SAME_ORIGIN = [Depends(auth.require_same_origin)]
+
+
+def get_workspace_config(conn: HTTPConnection) -> WorkspaceConfig:
+    return state_of(conn, "workspace_config")
+
+
+WorkspaceConfigDep = Annotated[WorkspaceConfig, Depends(get_workspace_config)]
