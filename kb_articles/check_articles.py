@@ -9,6 +9,9 @@ Run it from the repository root::
     python kb_articles/check_articles.py            # checks kb_articles/ next to this file
     python kb_articles/check_articles.py some/dir   # checks another folder with pt/ and en/
 
+Drafts (front matter ``status: draft``) are checked field by field too, but may lack a translation; a
+published article may neither pair with nor link to a draft, since customers cannot see drafts.
+
 It also checks what a reader would trip over: a translation with a different number of ``## `` sections
 (the two languages must keep the same structure) and links to ``/help/{lang}/{id}`` that lead nowhere.
 
@@ -31,6 +34,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from textnorm.frontmatter import (  # noqa: E402
+    DRAFT,
     EDITORIAL_FIELDS,
     LANGS,
     REQUIRED_FIELDS,
@@ -39,10 +43,13 @@ from textnorm.frontmatter import (  # noqa: E402
     field_problems,
     missing_fields,
     split_front_matter,
+    status_of,
 )
 
 # The validator requires what serving needs plus the fields editors must keep up to date.
 ALL_FIELDS: tuple[str, ...] = REQUIRED_FIELDS + EDITORIAL_FIELDS
+# A draft (status: draft) is a lead's work in progress, in one language or both: it may have no translation yet.
+DRAFT_FIELDS: tuple[str, ...] = tuple(f for f in ALL_FIELDS if f != "translation")
 # Intent names from docs/architecture.md; an article may only claim intents the bot really has.
 KNOWN_INTENTS: frozenset[str] = frozenset(
     {
@@ -67,6 +74,10 @@ class Article:
     path: Path
     meta: dict
     body: str
+
+    @property
+    def is_draft(self) -> bool:
+        return status_of(self.meta) == DRAFT
 
 
 @dataclass
@@ -101,7 +112,8 @@ def parse_article(path: Path, report: Report) -> Article | None:
 def check_fields(article: Article, lang_folder: str, report: Report) -> bool:
     """Check one article's own fields; return True when id/lang/translation are usable for cross-checks."""
     meta, path = article.meta, article.path
-    problems = field_problems(meta, required=ALL_FIELDS)
+    required = DRAFT_FIELDS if article.is_draft else ALL_FIELDS
+    problems = field_problems(meta, required=required)
     for problem in problems.values():
         report.add(path, problem)
     if "id" not in problems and meta["id"] != path.stem:
@@ -115,18 +127,24 @@ def check_fields(article: Article, lang_folder: str, report: Report) -> bool:
     if not article.body.strip():
         report.add(path, "body is empty")
     # Other field problems are reported but do not hide the article from the translation and link checks.
-    return not missing_fields(meta, ALL_FIELDS) and not {"id", "translation"} & problems.keys()
+    return not missing_fields(meta, required) and not {"id", "translation", "status"} & problems.keys()
 
 
 def check_pairs(report: Report) -> None:
-    """Every article must name an existing translation in the other language that names it back."""
+    """Every published article must name an existing, published translation in the other language that names
+    it back. Drafts are exempt: a lead drafts one language first; publishing needs both (see below)."""
     for lang in LANGS:
         other = LANGS[1] if lang == LANGS[0] else LANGS[0]
         for art_id, article in sorted(report.articles[lang].items()):
+            if article.is_draft:
+                continue
             target_id = article.meta["translation"]
             target = report.articles[other].get(target_id)
             if target is None:
                 report.add(article.path, f"translation '{target_id}' not found in {other}/")
+                continue
+            if target.is_draft:
+                report.add(article.path, f"translation '{target_id}' is a draft; publish both languages together")
                 continue
             if target.meta.get("translation") != art_id:
                 report.add(
@@ -149,10 +167,13 @@ def check_links(report: Report) -> None:
     for lang in LANGS:
         for article in report.articles[lang].values():
             for link_lang, target in HELP_LINK_RE.findall(article.body):
+                linked = report.articles.get(link_lang, {}).get(target)
                 if link_lang != lang:
                     report.add(article.path, f"link /help/{link_lang}/{target} points to the other language")
-                elif target not in report.articles.get(link_lang, {}):
+                elif linked is None:
                     report.add(article.path, f"link /help/{link_lang}/{target} points to no article")
+                elif linked.is_draft and not article.is_draft:
+                    report.add(article.path, f"link /help/{link_lang}/{target} points to a draft (customers cannot open it)")
 
 
 def check_folder(root: Path) -> list[str]:

@@ -44,6 +44,7 @@ class Article:
     translation: str | None = None
     updated: str | None = None
     path: str = ""
+    status: str = frontmatter.PUBLISHED
 
     @property
     def key(self) -> str:
@@ -96,6 +97,7 @@ class IngestReport:
     articles: list[Article] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)
+    drafts: list[str] = field(default_factory=list)  # files left out because they are drafts
 
 
 # ---------------------------------------------------------------- reading files
@@ -116,6 +118,7 @@ def parse_article(text: str, path: str = "<string>", fmt: str = "md") -> Article
         translation=meta.translation,
         updated=meta.updated,
         path=path,
+        status=meta.status,
     )
 
 
@@ -131,7 +134,10 @@ def load_article(path: Path, warnings: dict[str, str] | None = None) -> Article:
 
 
 def load_articles(root: Path) -> IngestReport:
-    """Read every article under ``root`` (recursively); bad files land in ``report.errors``."""
+    """Read every article under ``root`` (recursively); bad files land in ``report.errors``.
+
+    Drafts (``status: draft``) are skipped: a lead's unfinished article must not answer customers.
+    """
     report = IngestReport()
     seen: dict[str, str] = {}
     for path in sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in ARTICLE_SUFFIXES):
@@ -142,6 +148,9 @@ def load_articles(root: Path) -> IngestReport:
         except (IngestError, OSError) as exc:
             log.error("%s", exc)
             report.errors[str(path)] = str(exc)
+            continue
+        if art.status == frontmatter.DRAFT:
+            report.drafts.append(str(path))
             continue
         if art.key in seen:
             msg = f"{path}: duplicate article {art.key} (already in {seen[art.key]})"

@@ -28,6 +28,10 @@ import yaml
 
 LANGS: tuple[str, ...] = ("pt", "en")
 CATEGORIES: tuple[str, ...] = ("service", "support")
+# ``status: draft`` keeps an article out of the search index and the help center (a lead's work in progress);
+# no ``status`` means published, so every article written before drafts existed stays as it was.
+STATUSES: tuple[str, ...] = ("draft", "published")
+DRAFT, PUBLISHED = STATUSES
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "title", "lang", "category")
 EDITORIAL_FIELDS: tuple[str, ...] = ("tags", "updated", "translation")
 MAX_ID_CHARS = 100
@@ -75,6 +79,11 @@ class ArticleMeta:
     intents: tuple[str, ...] = ()
     translation: str | None = None
     updated: str | None = None  # ISO date, YYYY-MM-DD
+    status: str = PUBLISHED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DRAFT
 
 
 def is_article_id(value: object) -> bool:
@@ -172,7 +181,14 @@ def field_problems(meta: Mapping[str, Any], required: tuple[str, ...] = REQUIRED
           "intents must be a list of intent names")
     check("updated", _is_date(updated), f"updated {updated!r} is not a date in the form YYYY-MM-DD")
     check("translation", is_article_id(translation), f"translation {translation!r} is not an article id ({ARTICLE_ID_RULE})")
+    check("status", meta.get("status") in STATUSES, f"status {meta.get('status')!r} is not one of {', '.join(STATUSES)}")
     return problems
+
+
+def status_of(meta: Mapping[str, Any]) -> str:
+    """``draft`` or ``published`` (the default when the field is absent or empty)."""
+    status = meta.get("status")
+    return status if status in STATUSES else PUBLISHED
 
 
 def article_meta(meta: Mapping[str, Any], path: str | Path = "<string>") -> ArticleMeta:
@@ -193,6 +209,7 @@ def article_meta(meta: Mapping[str, Any], path: str | Path = "<string>") -> Arti
         intents=tuple(meta.get("intents") or ()),
         translation=translation or None,
         updated=updated.isoformat() if isinstance(updated, dt.date) else (updated or None),
+        status=status_of(meta),
     )
 
 

@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 
+def render_markdown(body: str) -> str:
+    """An article body as the help center shows it: raw HTML escaped, unsafe link targets dropped.
+
+    Public so the lead's editor previews with exactly the renderer customers get (services/workspace)."""
+    return _MD.render(body)
+
+
 def _plain(markdown: str) -> str:
     """Markdown without its markup, for search and snippets."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
@@ -63,13 +70,16 @@ class Article:
         return text[:chars].rsplit(" ", 1)[0] + "…"
 
 
-def parse_article(path: Path) -> Article:
-    """Parse one file with the shared front-matter rules; ``ValueError`` (file + reason) when unusable."""
+def parse_article(path: Path) -> Article | None:
+    """Parse one file with the shared front-matter rules; ``ValueError`` (file + reason) when unusable,
+    None for a draft (``status: draft``), which the help center does not show."""
     meta, body = frontmatter.parse_article(frontmatter.read_article_file(path).text, path)
+    if meta.is_draft:
+        return None
     plain = _plain(body)
     folded = fold(" ".join((meta.title, " ".join(meta.tags), plain)))
     return Article(id=meta.id, lang=meta.lang, title=meta.title, category=meta.category, tags=meta.tags,
-                   updated=meta.updated or "", translation=meta.translation, body=body, html=_MD.render(body),
+                   updated=meta.updated or "", translation=meta.translation, body=body, html=render_markdown(body),
                    plain=plain, path=path, folded=folded, words=frozenset(words(folded)))
 
 
@@ -105,6 +115,8 @@ class ArticleStore:
                 article = parse_article(Path(name))
             except (OSError, ValueError) as error:
                 log.warning("help center skips an article: %s", error)
+                continue
+            if article is None:  # a draft: customers never see a lead's work in progress
                 continue
             articles[article.lang][article.id] = article
         self._articles = articles
