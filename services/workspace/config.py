@@ -45,6 +45,7 @@ class Retrain(Strict):
 class Gaps(Strict):
     cluster_similarity: Ratio = 0.82
     window_days: int = Field(30, ge=1, le=365)
+    max_questions: int = Field(2000, ge=10, le=50_000)
 
 
 class WorkspaceFile(Strict):
