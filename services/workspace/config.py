@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from services.configcheck.schemas import Ratio, Strict
+from services.configcheck.schemas import Ratio, Strict, _timezone
 from services.settings import REPO_ROOT
 
 DEFAULT_FILE = Path(__file__).with_name("workspace.yml")
@@ -26,6 +27,11 @@ class Paths(Strict):
     held_out: str = "bot/evaluation"
     kb_articles: str = "kb_articles"
     models: str = ".data/models"
+
+
+class Review(Strict):
+    timezone: Annotated[str, AfterValidator(_timezone)] = "America/Sao_Paulo"
+    page_size: int = Field(25, ge=5, le=100)
 
 
 class Inbox(Strict):
@@ -50,6 +56,7 @@ class Gaps(Strict):
 
 class WorkspaceFile(Strict):
     paths: Paths = Paths()
+    review: Review = Review()
     inbox: Inbox = Inbox()
     retrain: Retrain = Retrain()
     gaps: Gaps = Gaps()
