@@ -1,9 +1,104 @@
-"""Lead workspace: the inbox area's routes (``/api/lead/inbox``)."""
+"""Lead workspace: the NLU inbox's routes (``/api/lead/inbox``).
+
+``GET ""`` the groups worst first; ``POST /label`` a decision on messages; ``GET /intents`` what can be picked;
+``GET /changes`` recent decisions; ``POST /commit`` the lead's curation round as a git commit on a branch.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any, Literal
 
-from services.workspace.deps import SAME_ORIGIN
+from fastapi import APIRouter, FastAPI, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import HTTPConnection
+
+from services.deps import DatabaseDep
+from services.workspace import curation, curation_store, git_round
+from services.workspace.deps import SAME_ORIGIN, LeadDep, WorkspaceConfigDep
+from services.workspace.example_text import BotVocabulary, RefusedText, clean, deidentify
+from services.workspace.inbox import REASONS, VectorCache, build_groups, candidates, read_messages
+from services.workspace.training_data import known_examples
 
 router = APIRouter(prefix="/api/lead/inbox", tags=["lead workspace"], dependencies=SAME_ORIGIN)
+
+IntentName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class LabelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_ids: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=500)
+    action: Literal["confirm", "intent", "out_of_scope", "ignore"]
+    intent: IntentName | None = None
+
+
+def _vector_cache(conn: HTTPConnection) -> VectorCache | None:
+    """One cache per app over the search's multilingual encoder (no second copy of the model is loaded)."""
+    cache = getattr(conn.app.state, "inbox_vectors", None)
+    if cache is None:
+        search = getattr(conn.app.state, "search", None)
+        encoder = search.encoders.get("default") if search is not None else None
+        if encoder is None:
+            return None
+        cache = conn.app.state.inbox_vectors = VectorCache(encoder.encode_queries)
+    return cache
+
+
+@router.get("")
+def inbox(conn: HTTPConnection, db: DatabaseDep, config: WorkspaceConfigDep, lead: LeadDep,
+          language: Literal["pt", "en"] | None = None,
+          reason: Annotated[str | None, Query(pattern="^(" + "|".join(REASONS) + ")$")] = None,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+    settings = config.file.inbox
+    vocabulary = BotVocabulary.load(config.paths.domain, config.paths.bot_data)
+
+    def example_form(text: str) -> str:
+        try:
+            return deidentify(clean(text, settings.max_example_chars), vocabulary)[0]
+        except RefusedText as error:
+            raise ValueError(str(error)) from error
+
+    with db.session() as s:
+        messages = read_messages(s, low_confidence=settings.low_confidence, limit=settings.max_messages)
+        decided = curation_store.decided_event_ids(s)
+    items = candidates(messages, known_examples(config.paths.bot_data), decided, example_form)
+    items = [m for m in items if (language is None or m.language == language)
+             and (reason is None or reason in m.reasons)]
+    cache = _vector_cache(conn)
+    if cache is None:
+        raise HTTPException(503, "o codificador de textos (busca) não está carregado; grupos indisponíveis")
+    vectors = cache.vectors([m.text for m in items])
+    groups = build_groups(items, vectors, settings.group_similarity)
+    return {"groups": groups[:limit], "total_groups": len(groups), "total_messages": len(items),
+            "threshold": settings.group_similarity}
+
+
+@router.post("/label")
+def label(body: LabelBody, db: DatabaseDep, config: WorkspaceConfigDep, lead: LeadDep) -> dict[str, Any]:
+    try:
+        result = curation.label(db, config, lead, list(dict.fromkeys(body.event_ids)), body.action, body.intent)
+    except curation.LabelError as error:
+        raise HTTPException(422, str(error)) from error
+    return result.to_dict()
+
+
+@router.get("/intents")
+def intents(config: WorkspaceConfigDep, lead: LeadDep) -> dict[str, Any]:
+    return {"intents": curation.domain_intents(config.paths.domain), "out_of_scope": curation.OUT_OF_SCOPE}
+
+
+@router.get("/changes")
+def changes(db: DatabaseDep, lead: LeadDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    return {"changes": curation_store.recent(db, limit)}
+
+
+@router.post("/commit")
+def commit(db: DatabaseDep, config: WorkspaceConfigDep, lead: LeadDep) -> dict[str, Any]:
+    try:
+        return git_round.commit_round(db, config, lead)
+    except git_round.RoundError as error:
+        raise HTTPException(409, str(error)) from error
+
+
+async def on_startup(app: FastAPI) -> None:
+    app.state.inbox_vectors = None  # built on first use from app.state.search's encoder
