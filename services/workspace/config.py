@@ -46,6 +46,8 @@ class Retrain(Strict):
     max_macro_f1_drop: float = Field(0.01, ge=0, le=1)
     max_intent_f1_drop: float = Field(0.15, ge=0, le=1)
     stories_must_pass: bool = True
+    # Every Rasa server that serves customers (replicas); empty: the services app's own RASA_URL.
+    rasa_urls: list[str] = Field(default_factory=list, max_length=50)
 
 
 class Gaps(Strict):
