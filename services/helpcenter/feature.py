@@ -24,6 +24,19 @@ from texts import catalogue
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
 ARTICLES_DIR = REPO_ROOT / "kb_articles"
+
+
+def articles_dir() -> Path:
+    """The folder the search indexes (retrieval.yml ``articles_dir``): the pages and the bot read one set of
+    files, so an article a lead publishes is on the site and in the bot's answers together."""
+    from retrieval.config import load_settings
+
+    try:
+        return load_settings().articles_dir
+    except (OSError, ValueError):
+        return ARTICLES_DIR
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
@@ -69,7 +82,7 @@ def _store(request: Request) -> ArticleStore:
 
 
 def register(app: FastAPI) -> None:
-    app.state.helpcenter = ArticleStore(ARTICLES_DIR)
+    app.state.helpcenter = ArticleStore(articles_dir())
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> Response:
