@@ -297,8 +297,31 @@ class Stack:
         return next((p for p in self.processes if p.popen is not None and not p.running()), None)
 
 
+def promoted_model() -> Path | None:
+    """The model version a lead promoted in the workspace (its registry's pointer file), if any.
+
+    Why here: after a restart, ``make run`` must serve what customers were talking to, not the model the
+    repository's data trains (services/workspace/model_store.py writes ``<paths.models>/promoted``).
+    """
+    import yaml
+
+    settings = Path(os.environ.get("WORKSPACE_SETTINGS") or REPO_ROOT / "services" / "workspace" / "workspace.yml")
+    try:
+        raw = yaml.safe_load(settings.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        raw = {}
+    folder = REPO_ROOT / ((raw.get("paths") or {}).get("models") or ".data/models")
+    pointer = folder / "promoted"
+    if not pointer.is_file():
+        return None
+    path = Path(pointer.read_text().strip())
+    return path if path.is_file() else None
+
+
 def latest_model(models_dir: Path = REPO_ROOT / ".cache" / "models") -> Path:
-    """The model `make train` produced last."""
+    """The model to serve: the promoted version (workspace registry), else the one `make train` produced last."""
+    if models_dir == REPO_ROOT / ".cache" / "models" and (promoted := promoted_model()) is not None:
+        return promoted
     pointer = models_dir / "latest"
     if not pointer.exists():
         sys.exit("no trained model: run `make train` (or `make run`, which trains when needed)")
