@@ -23,7 +23,8 @@ MODEL_MODULES = ("services.orders.models", "services.kb_events.models", "service
                  "services.chat.models", "handoff.models",
                  # the lead workspace: one module per area that stores something
                  "services.workspace.audit", "services.workspace.review_store", "services.workspace.curation_store",
-                 "services.workspace.model_store", "services.workspace.gap_store")
+                 "services.workspace.model_store", "services.workspace.gap_store",
+                 "services.metrics.models", "services.privacy.models")
 
 
 class Base(DeclarativeBase):

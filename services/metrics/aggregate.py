@@ -12,6 +12,7 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.metrics import definitions as d
@@ -31,82 +32,149 @@ def nearest_rank(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def durations(samples: Iterable[Sample]) -> dict[str, Any]:
+# Metrics whose ``value`` is reduced (durations, ratings, scores); the others are only counted by outcome.
+VALUE_METRICS = (d.FRT_BOT, d.FRT_HUMAN, d.RESOLUTION, d.QUEUE_WAIT, d.HANDLING, d.CSAT, d.NPS)
+
+
+@dataclass
+class Values:
+    """What the figures need of one metric's measured values: enough to be computed by SQL or from a list."""
+
+    count: int = 0
+    total: float = 0.0
+    median: float | None = None
+    p90: float | None = None
+    buckets: tuple[int, ...] = (0,) * len(FRT_BUCKETS)
+    satisfied: int = 0  # ratings 4-5
+    promoters: int = 0  # scores 9-10
+    detractors: int = 0  # scores 0-6
+
+    @classmethod
+    def of(cls, values: list[float]) -> Values:
+        if not values:
+            return cls()
+        counts = [0] * len(FRT_BUCKETS)
+        for v in values:
+            counts[next(i for i, (_, upper) in enumerate(FRT_BUCKETS) if v < upper)] += 1
+        return cls(count=len(values), total=math.fsum(values), median=statistics.median(values),
+                   p90=nearest_rank(values, 0.9), buckets=tuple(counts),
+                   satisfied=sum(1 for v in values if int(v) >= 4), promoters=sum(1 for v in values if int(v) >= 9),
+                   detractors=sum(1 for v in values if int(v) <= 6))
+
+
+@dataclass
+class Stats:
+    """One group's samples reduced to counts and value summaries: the input of :func:`figures_of`.
+
+    Why this middle step: the from-scratch path builds it from a list of samples, the precomputed path from two
+    ``GROUP BY`` queries; one reducer then turns either into the same figures.
+    """
+
+    counts: Counter[tuple[str, str, str | None]] = field(default_factory=Counter)  # (metric, outcome, key) -> n
+    values: dict[str, Values] = field(default_factory=dict)
+    backlog: list[Sample] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, samples: Iterable[Sample]) -> Stats:
+        stats = cls()
+        measured: dict[str, list[float]] = {}
+        for s in samples:
+            if s.metric == d.BACKLOG:
+                stats.backlog.append(s)
+                continue
+            stats.counts[(s.metric, s.outcome or "", s.key)] += 1
+            if s.value is not None and s.metric in VALUE_METRICS:
+                measured.setdefault(s.metric, []).append(s.value)
+        stats.values = {metric: Values.of(values) for metric, values in measured.items()}
+        return stats
+
+    def outcomes(self, metric: str) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for (m, outcome, _key), n in self.counts.items():
+            if m == metric:
+                out[outcome] += n
+        return out
+
+    def keyed(self, metric: str) -> Counter[tuple[str | None, str]]:
+        out: Counter[tuple[str | None, str]] = Counter()
+        for (m, outcome, key), n in self.counts.items():
+            if m == metric:
+                out[(key, outcome)] += n
+        return out
+
+    def total(self, metric: str) -> int:
+        return sum(self.outcomes(metric).values())
+
+    def value(self, metric: str) -> Values:
+        return self.values.get(metric) or Values()
+
+
+def durations_of(v: Values, rows: int) -> dict[str, Any]:
     """count (measured), pending (not finished: never answered, still waiting...), mean, median and p90 in seconds."""
-    rows = list(samples)
-    values = [s.value for s in rows if s.value is not None]
-    out: dict[str, Any] = {"count": len(values), "pending": len(rows) - len(values)}
-    if values:
-        out.update(mean_seconds=round(statistics.fmean(values), 1), median_seconds=round(statistics.median(values), 1),
-                   p90_seconds=round(nearest_rank(values, 0.9), 1))
+    out: dict[str, Any] = {"count": v.count, "pending": rows - v.count}
+    if v.count:
+        out.update(mean_seconds=round(v.total / v.count, 1), median_seconds=round(v.median or 0.0, 1),
+                   p90_seconds=round(v.p90 or 0.0, 1))
     else:
         out.update(mean_seconds=None, median_seconds=None, p90_seconds=None)
     return out
 
 
-def buckets(samples: Iterable[Sample]) -> dict[str, int]:
+def buckets_of(v: Values) -> dict[str, int]:
     """How many measured durations fall in each first-response bucket."""
-    counts = dict.fromkeys((name for name, _ in FRT_BUCKETS), 0)
-    for s in samples:
-        if s.value is not None:
-            counts[next(name for name, upper in FRT_BUCKETS if s.value < upper)] += 1
-    return counts
+    return {name: v.buckets[i] for i, (name, _) in enumerate(FRT_BUCKETS)}
 
 
-def csat(answers: list[Sample], asked: list[Sample]) -> dict[str, Any]:
-    ratings = [int(s.value) for s in answers if s.value is not None]
-    satisfied = sum(1 for r in ratings if r >= 4)
-    answered = sum(1 for s in asked if s.outcome == "answered")
-    return {"responses": len(ratings), "satisfied": satisfied, "satisfied_pct": pct(satisfied, len(ratings)),
-            "average": round(statistics.fmean(ratings), 2) if ratings else None,
-            "surveys": len(asked), "answered": answered, "response_pct": pct(answered, len(asked))}
+def csat_of(ratings: Values, asked: Counter[str]) -> dict[str, Any]:
+    surveys = sum(asked.values())
+    return {"responses": ratings.count, "satisfied": ratings.satisfied, "satisfied_pct": pct(ratings.satisfied,
+                                                                                           ratings.count),
+            "average": round(ratings.total / ratings.count, 2) if ratings.count else None,
+            "surveys": surveys, "answered": asked["answered"], "response_pct": pct(asked["answered"], surveys)}
 
 
-def nps(answers: list[Sample]) -> dict[str, Any]:
+def nps_of(scores: Values) -> dict[str, Any]:
     """% promoters (9-10) minus % detractors (0-6); "no data" until the NPS survey writes its events."""
-    scores = [int(s.value) for s in answers if s.value is not None]
-    if not scores:
+    if not scores.count:
         return {"responses": 0, "score": None, "status": NO_DATA}
-    promoters = sum(1 for v in scores if v >= 9)
-    detractors = sum(1 for v in scores if v <= 6)
-    return {"responses": len(scores), "promoters_pct": pct(promoters, len(scores)),
-            "detractors_pct": pct(detractors, len(scores)),
-            "score": round(100.0 * (promoters - detractors) / len(scores), 1), "status": "ok"}
-
-
-def outcomes(samples: list[Sample]) -> Counter[str]:
-    return Counter(s.outcome or "" for s in samples)
+    n = scores.count
+    return {"responses": n, "promoters_pct": pct(scores.promoters, n), "detractors_pct": pct(scores.detractors, n),
+            "score": round(100.0 * (scores.promoters - scores.detractors) / n, 1), "status": "ok"}
 
 
 def figures(samples: Iterable[Sample]) -> dict[str, Any]:
     """Every headline figure of a set of samples (already filtered to one period and one group)."""
-    by: dict[str, list[Sample]] = {}
-    for s in samples:
-        by.setdefault(s.metric, []).append(s)
+    return figures_of(Stats.of(samples))
 
-    def get(metric: str) -> list[Sample]:
-        return by.get(metric, [])
 
-    contain = outcomes(get(d.CONTAINMENT))
-    bot = outcomes(get(d.BOT_RESOLUTION))
+def figures_of(st: Stats) -> dict[str, Any]:
+    """Every headline figure of one group's :class:`Stats`."""
+    contain = st.outcomes(d.CONTAINMENT)
+    bot = st.outcomes(d.BOT_RESOLUTION)
     decided = bot["confirmed"] + bot["assumed"] + bot["unresolved"]
-    handoff = outcomes(get(d.HANDOFF))
-    contacts = len(get(d.HANDOFF))
-    repeat = outcomes(get(d.REPEAT))
-    same_topic = sum(1 for s in get(d.REPEAT) if s.key == "same_topic" and s.outcome == "within_7d")
-    kb = outcomes(get(d.KB))
+    handoff = st.outcomes(d.HANDOFF)
+    contacts = sum(handoff.values())
+    repeat = st.outcomes(d.REPEAT)
+    repeats = sum(repeat.values())
+    same_topic = st.keyed(d.REPEAT)[("same_topic", "within_7d")]
+    kb = st.outcomes(d.KB)
     kb_feedback = kb["helped"] + kb["not_helped"]
-    queue = get(d.QUEUE_WAIT)
-    backlog = outcomes(get(d.BACKLOG))
-    waiting_ages = [s.value for s in get(d.BACKLOG) if s.outcome != "assigned" and s.value is not None]
-    handled = get(d.HANDLING)
+    queue = st.outcomes(d.QUEUE_WAIT)
+    reasons: Counter[str] = Counter()
+    for (key, _outcome), n in st.keyed(d.ESCALATION).items():
+        reasons[key or "unknown"] += n
+    handled = st.value(d.HANDLING)
+    backlog = Counter(s.outcome or "" for s in st.backlog)
+    waiting_ages = [s.value for s in st.backlog if s.outcome != "assigned" and s.value is not None]
     return {
         "contacts": contacts,
-        "frt_bot": {**durations(get(d.FRT_BOT)), "buckets": buckets(get(d.FRT_BOT))},
-        "frt_human": {**durations(get(d.FRT_HUMAN)), "buckets": buckets(get(d.FRT_HUMAN))},
-        "resolution_time": durations(get(d.RESOLUTION)),
-        "csat": csat(get(d.CSAT), get(d.CSAT_RESPONSE)),
-        "nps": nps(get(d.NPS)),
+        "frt_bot": {**durations_of(st.value(d.FRT_BOT), st.total(d.FRT_BOT)),
+                    "buckets": buckets_of(st.value(d.FRT_BOT))},
+        "frt_human": {**durations_of(st.value(d.FRT_HUMAN), st.total(d.FRT_HUMAN)),
+                      "buckets": buckets_of(st.value(d.FRT_HUMAN))},
+        "resolution_time": durations_of(st.value(d.RESOLUTION), st.total(d.RESOLUTION)),
+        "csat": csat_of(st.value(d.CSAT), st.outcomes(d.CSAT_RESPONSE)),
+        "nps": nps_of(st.value(d.NPS)),
         "containment": {"contacts": sum(contain.values()), "contained": contain["contained"],
                         "pct": pct(contain["contained"], sum(contain.values()))},
         "bot_resolution": {"confirmed": bot["confirmed"], "assumed": bot["assumed"], "unresolved": bot["unresolved"],
@@ -114,21 +182,18 @@ def figures(samples: Iterable[Sample]) -> dict[str, Any]:
                            "assumed_pct": pct(bot["assumed"], decided),
                            "pct": pct(bot["confirmed"] + bot["assumed"], decided)},
         "handoff": {"contacts": contacts, "escalated": handoff["escalated"], "pct": pct(handoff["escalated"], contacts),
-                    "escalations_by_reason": dict(sorted(Counter(s.key or "unknown"
-                                                                 for s in get(d.ESCALATION)).items()))},
-        "repeat_contact": {"contacts": len(get(d.REPEAT)), "within_7d": repeat["within_7d"],
+                    "escalations_by_reason": dict(sorted(reasons.items()))},
+        "repeat_contact": {"contacts": repeats, "within_7d": repeat["within_7d"],
                            "within_30d": repeat["within_7d"] + repeat["within_30d"],
-                           "pct_7d": pct(repeat["within_7d"], len(get(d.REPEAT))),
-                           "pct_30d": pct(repeat["within_7d"] + repeat["within_30d"], len(get(d.REPEAT))),
+                           "pct_7d": pct(repeat["within_7d"], repeats),
+                           "pct_30d": pct(repeat["within_7d"] + repeat["within_30d"], repeats),
                            "same_topic_7d": same_topic},
-        "kb": {"answers": len(get(d.KB)), "feedback": kb_feedback, "helped": kb["helped"],
-               "helped_pct": pct(kb["helped"], kb_feedback), "feedback_pct": pct(kb_feedback, len(get(d.KB)))},
-        "queue_wait": {**durations(s for s in queue if s.outcome != "abandoned"),
-                       "abandoned": sum(1 for s in queue if s.outcome == "abandoned"),
-                       "offline_tickets": sum(1 for s in queue if s.outcome == "offline")},
-        "handling_time": {**durations(handled),
-                          "total_seconds": round(sum(s.value for s in handled if s.value is not None), 1),
-                          "resolved": sum(1 for s in handled if s.outcome == "resolved")},
+        "kb": {"answers": sum(kb.values()), "feedback": kb_feedback, "helped": kb["helped"],
+               "helped_pct": pct(kb["helped"], kb_feedback), "feedback_pct": pct(kb_feedback, sum(kb.values()))},
+        "queue_wait": {**durations_of(st.value(d.QUEUE_WAIT), st.total(d.QUEUE_WAIT) - queue["abandoned"]),
+                       "abandoned": queue["abandoned"], "offline_tickets": queue["offline"]},
+        "handling_time": {**durations_of(handled, st.total(d.HANDLING)),
+                          "total_seconds": round(handled.total, 1), "resolved": st.outcomes(d.HANDLING)["resolved"]},
         "backlog": {"waiting": backlog["waiting_queued"], "offline_tickets": backlog["waiting_offline"],
                     "assigned": backlog["assigned"],
                     "oldest_wait_seconds": round(max(waiting_ages), 1) if waiting_ages else None},

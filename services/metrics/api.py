@@ -36,6 +36,7 @@ def metric_query(metrics: MetricsDep, viewer: Viewer,
                  language: Annotated[str | None, Query(max_length=5)] = None,
                  intent: Annotated[str | None, Query(max_length=64)] = None,
                  agent: Annotated[int | None, Query(ge=1, lt=2 ** 31)] = None,
+                 channel: Annotated[str | None, Query(max_length=16)] = None,
                  business_hours: bool = False,
                  assumed_resolution_hours: Annotated[float | None, Query(gt=0)] = None) -> MetricQuery:
     """The report's parameters, validated (422 with the reason) and pinned to the viewer for agents."""
@@ -46,7 +47,7 @@ def metric_query(metrics: MetricsDep, viewer: Viewer,
     try:
         return build_query(start=start, end=end, today=metrics.hours.local(metrics.clock()).date(),
                            tz=metrics.hours.tz, teams=tuple(metrics.hours.weekly), team=team, language=language,
-                           intent=intent, agent_id=agent, business_hours=business_hours,
+                           intent=intent, agent_id=agent, channel=channel, business_hours=business_hours,
                            assumed_hours=assumed_resolution_hours)
     except QueryError as error:
         raise HTTPException(status_code=422, detail=str(error)) from error

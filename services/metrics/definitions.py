@@ -57,7 +57,9 @@ class Sample:
     value: float | None = None
     outcome: str | None = None
     key: str | None = None  # escalation reason, KB article id
-    label: str | None = None  # KB article title
+    label: str | None = None  # KB article title, a survey's comment
+    channel: str | None = None
+    due: datetime | None = None  # bot resolution: when a still-silent contact counts as assumed resolved
 
 
 class _Episode:
@@ -79,9 +81,9 @@ def contact_samples(c: Contact, durations: Durations, as_of: datetime, window: t
 
     def sample(metric: str, at: datetime, team: str | None = c.team, agent_id: int | None = None,
                value: float | None = None, outcome: str | None = None, key: str | None = None,
-               label: str | None = None) -> None:
+               label: str | None = None, due: datetime | None = None) -> None:
         out.append(Sample(metric, at, c.conversation_id, team, c.language, c.intent, agent_id, value, outcome, key,
-                          label))
+                          label, c.channel, due))
 
     _first_bot_reply(c, sample)
     if c.has(kinds.ESCALATED):
@@ -177,9 +179,16 @@ def _csat_and_nps(c: Contact, sample: Emit) -> None:
             resolver = ev.agent_id
         elif ev.kind == kinds.CSAT and isinstance(ev.data.get("rating"), int):
             sample(CSAT, ev.at, team=ev.team or c.team, agent_id=resolver,
-                   value=float(ev.data["rating"]), outcome="agent" if resolver is not None else "bot")
+                   value=float(ev.data["rating"]), outcome="agent" if resolver is not None else "bot",
+                   label=_comment(ev))
         elif ev.kind == NPS_KIND and isinstance(ev.data.get("score"), int):
-            sample(NPS, ev.at, value=float(ev.data["score"]))
+            sample(NPS, ev.at, value=float(ev.data["score"]), label=_comment(ev))
+
+
+def _comment(ev: Ev) -> str | None:
+    """A survey's free-text comment (customer text: shown as text, never as HTML), if the customer wrote one."""
+    text = ev.data.get("comment")
+    return str(text)[:2000] if isinstance(text, str) and text.strip() else None
 
 
 def _bot_outcome(c: Contact, as_of: datetime, window: timedelta, sample: Emit) -> None:
@@ -205,7 +214,9 @@ def _bot_outcome(c: Contact, as_of: datetime, window: timedelta, sample: Emit) -
         outcome = "assumed"
     else:
         outcome = "pending"
-    sample(BOT_RESOLUTION, c.start, outcome=outcome)
+    # ``due``: the precomputed samples are written as "pending" and read as "assumed" once the window has passed.
+    due = c.last_activity + window if outcome in ("assumed", "pending") else None
+    sample(BOT_RESOLUTION, c.start, outcome=outcome, due=due)
 
 
 def _repeat(c: Contact, sample: Emit) -> None:
@@ -231,23 +242,79 @@ def _kb(c: Contact, sample: Emit) -> None:
         sample(KB, ev.at, outcome=outcome, key=article, label=str(ev.data.get("title") or ""))
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """An interval ``(since, until]`` during which a conversation waited in a queue or was held by an agent.
+
+    Why intervals: the backlog at any instant ``T`` is the intervals that contain it, so it can be stored once per
+    conversation (``until`` ``None``: still so at the last event) and read for any period's end.
+    """
+
+    conversation_id: str
+    since: datetime
+    until: datetime | None
+    origin: datetime  # the age of the wait / hold counts from here
+    state: str  # waiting_queued, waiting_offline, assigned
+    team: str | None
+    agent_id: int | None
+    language: str | None
+    intent: str | None
+    channel: str | None
+
+
+def held_intervals(conversation_id: str, events: list[Ev], contact: Contact | None) -> list[Held]:
+    """Where the conversation stood after each event (waiting, held, or neither), merged into intervals.
+
+    After event *i* and until the next event the state is what :func:`backlog_samples` reads for any instant in
+    ``(event_i.at, event_i+1.at]``: the latest status event, the latest team named, and the waiting kind of the
+    queue entry (or of the first ``queued`` event after it).
+    """
+    language = contact.language if contact else None
+    intent = contact.intent if contact else None
+    channel = contact.channel if contact else None
+    out: list[Held] = []
+    team: str | None = None
+    last: Ev | None = None
+    queued_seen = False
+    queued_waiting: str | None = None
+    for i, ev in enumerate(events):
+        if ev.team:
+            team = ev.team
+        if ev.kind in kinds.STATUS_KINDS:
+            last, queued_seen, queued_waiting = ev, False, None
+        elif ev.kind == kinds.QUEUED and last is not None and not queued_seen:
+            queued_seen, queued_waiting = True, ev.data.get("waiting")
+        until = events[i + 1].at if i + 1 < len(events) else None
+        if last is None or last.status not in ("queued", "assigned") or (until is not None and until <= ev.at):
+            continue
+        if last.status == "queued":
+            state, agent = f"waiting_{last.data.get('waiting') or queued_waiting or 'queued'}", None
+        else:
+            state = "assigned"
+            agent = last.agent_id if last.kind == kinds.AGENT_JOINED else last.data.get("to_agent_id", last.agent_id)
+        held = Held(conversation_id, ev.at, until, last.at, state, team, agent, language, intent, channel)
+        prev = out[-1] if out else None
+        if prev is not None and prev.until == ev.at and (prev.origin, prev.state, prev.team, prev.agent_id) == (
+                held.origin, held.state, held.team, held.agent_id):
+            out[-1] = Held(conversation_id, prev.since, until, prev.origin, prev.state, prev.team, prev.agent_id,
+                           language, intent, channel)
+        else:
+            out.append(held)
+    return out
+
+
+def backlog_sample(held: Held, at: datetime, durations: Durations) -> Sample:
+    """The backlog sample of a held interval that contains ``at``: its state and its age at ``at``."""
+    return Sample(BACKLOG, at, held.conversation_id, held.team, held.language, held.intent, held.agent_id,
+                  durations.seconds(held.team, held.origin, at), held.state, channel=held.channel)
+
+
+def contains(held: Held, at: datetime) -> bool:
+    return held.since < at and (held.until is None or at <= held.until)
+
+
 def backlog_samples(conversation_id: str, events: list[Ev], contact: Contact | None, at: datetime,
                     durations: Durations) -> list[Sample]:
     """The conversation's place in the backlog at ``at``: waiting (queued / offline ticket) or held by an agent."""
-    before = [e for e in events if e.at < at]
-    status_events = [e for e in before if e.kind in kinds.STATUS_KINDS]
-    if not status_events or status_events[-1].status not in ("queued", "assigned"):
-        return []
-    last = status_events[-1]
-    team = next((e.team for e in reversed(before) if e.team), None)
-    language = contact.language if contact else None
-    intent = contact.intent if contact else None
-    if last.status == "queued":
-        entry = next(e for e in reversed(status_events) if e.status == "queued")
-        queued = next((e for e in before if e.kind == kinds.QUEUED and e.id > entry.id), None)
-        waiting = str(entry.data.get("waiting") or (queued.data.get("waiting") if queued else None) or "queued")
-        return [Sample(BACKLOG, at, conversation_id, team, language, intent, None,
-                       durations.seconds(team, entry.at, at), f"waiting_{waiting}")]
-    holder = last.agent_id if last.kind == kinds.AGENT_JOINED else last.data.get("to_agent_id", last.agent_id)
-    return [Sample(BACKLOG, at, conversation_id, team, language, intent, holder,
-                   durations.seconds(team, last.at, at), "assigned")]
+    return [backlog_sample(h, at, durations) for h in held_intervals(conversation_id, events, contact)
+            if contains(h, at)]

@@ -33,6 +33,7 @@ class MetricQuery:
     language: str | None = None
     intent: str | None = None
     agent_id: int | None = None
+    channel: str | None = None
     business_hours: bool = False
     assumed_hours: float = DEFAULT_ASSUMED_HOURS  # containment: "no return within" this many hours
 
@@ -47,7 +48,7 @@ class MetricQuery:
     def describe(self) -> dict[str, object]:
         return {"start": self.start.isoformat() + "Z", "end": self.end.isoformat() + "Z", "team": self.team,
                 "language": self.language, "intent": self.intent, "agent_id": self.agent_id,
-                "business_hours": self.business_hours, "assumed_resolution_hours": self.assumed_hours}
+                "channel": self.channel, "business_hours": self.business_hours, "assumed_resolution_hours": self.assumed_hours}
 
 
 def _utc(day: date, tz: ZoneInfo) -> datetime:
@@ -66,7 +67,7 @@ def _day(value: str | None, name: str) -> date | None:
 
 def build_query(*, start: str | None, end: str | None, today: date, tz: ZoneInfo, teams: tuple[str, ...],
                 team: str | None = None, language: str | None = None, intent: str | None = None,
-                agent_id: int | None = None, business_hours: bool = False,
+                agent_id: int | None = None, channel: str | None = None, business_hours: bool = False,
                 assumed_hours: float | None = None) -> MetricQuery:
     """Validate the raw parameters; ``end`` is inclusive (a whole day), the default is the last 30 days."""
     last = _day(end, "end") or today
@@ -81,9 +82,11 @@ def build_query(*, start: str | None, end: str | None, today: date, tz: ZoneInfo
         raise QueryError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
     if intent is not None and not (0 < len(intent) <= 64 and intent.replace("_", "").isalnum()):
         raise QueryError("intent must be an intent name (letters, digits, underscores)")
+    if channel is not None and not (0 < len(channel) <= 16 and channel.replace("_", "").isalnum()):
+        raise QueryError("channel must be a channel name such as web (letters, digits, underscores)")
     hours = DEFAULT_ASSUMED_HOURS if assumed_hours is None else float(assumed_hours)
     if not 0 < hours <= MAX_ASSUMED_HOURS:
         raise QueryError(f"assumed_resolution_hours must be more than 0 and at most {MAX_ASSUMED_HOURS:g}")
     return MetricQuery(start=_utc(first, tz), end=_utc(last + timedelta(days=1), tz), team=team,
-                       language=language, intent=intent, agent_id=agent_id, business_hours=business_hours,
-                       assumed_hours=hours)
+                       language=language, intent=intent, agent_id=agent_id, channel=channel,
+                       business_hours=business_hours, assumed_hours=hours)

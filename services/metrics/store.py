@@ -71,17 +71,26 @@ def load(session: Session, start: datetime, end: datetime, as_of: datetime) -> d
     event were most of a report's time.
     """
     t = ConversationEvent.__table__
-    data = t.c.data
     active = select(t.c.conversation_id).where(t.c.created_at >= start, t.c.created_at < end)
     ids = active.union(_held_at(end)).subquery()
+    return _read(session, t.c.conversation_id.in_(select(ids.c.conversation_id)) & (t.c.created_at < as_of))
+
+
+def load_conversations(session: Session, conversation_ids: list[str]) -> dict[str, list[Ev]]:
+    """conversation id -> all its events (log order): what the precomputed samples of a conversation come from."""
+    return _read(session, ConversationEvent.__table__.c.conversation_id.in_(conversation_ids))
+
+
+def _read(session: Session, where: Any) -> dict[str, list[Ev]]:
+    t = ConversationEvent.__table__
+    data = t.c.data
     is_reply = t.c.kind == kinds.BOT_REPLY
     rows = session.connection().execute(
         select(t.c.id, t.c.conversation_id, t.c.kind, t.c.actor, t.c.agent_id, t.c.team, t.c.handoff_id,
                t.c.status, case((t.c.kind.in_(DATA_KINDS), type_coerce(data, Text)), else_=None),
                case((is_reply, data["seq"].as_integer()), else_=None),
                case((is_reply, data["intent"].as_string()), else_=None), t.c.created_at)
-        .where(t.c.conversation_id.in_(select(ids.c.conversation_id)), t.c.created_at < as_of)
-        .order_by(t.c.conversation_id, t.c.id)).all()
+        .where(where).order_by(t.c.conversation_id, t.c.id)).all()
     out: dict[str, list[Ev]] = defaultdict(list)
     for row in rows:
         out[row[1]].append(Ev(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],

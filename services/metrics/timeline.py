@@ -35,6 +35,7 @@ class Contact:
     language: str | None = None
     intent: str | None = None
     team: str | None = None
+    channel: str | None = None  # where the conversation was opened (``web``, ``other``)
     previous_end: datetime | None = None  # last activity of the conversation's previous contact
     previous_intent: str | None = None
     next_start: datetime | None = None  # first message of the next contact
@@ -68,10 +69,13 @@ def split(events: Iterable[Ev], window: timedelta, topics: frozenset[str],
     contacts: list[Contact] = []
     current: Contact | None = None
     language: str | None = None
+    channel: str | None = None
     last_customer: datetime | None = None
     for ev in events:
         if ev.kind in (kinds.OPENED, kinds.LANGUAGE_CHANGED) and ev.data.get("language"):
             language = str(ev.data["language"])
+        if ev.kind == kinds.OPENED and ev.data.get("channel"):
+            channel = str(ev.data["channel"])[:16]
         if ev.kind == kinds.CUSTOMER_MESSAGE:
             # ``status`` of a customer message is the status when it arrived (its reopen is the next event).
             returned = ev.status in (st.RESOLVED, st.CLOSED)
@@ -83,6 +87,7 @@ def split(events: Iterable[Ev], window: timedelta, topics: frozenset[str],
         if current is not None:
             current.events.append(ev)
             current.language = language
+            current.channel = channel
     for i, contact in enumerate(contacts):
         contact.kinds = frozenset(e.kind for e in contact.events)
         contact.intent = _intent(contact, topics)

@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from handoff.auth import hash_password
 from handoff.models import Agent
 from services.app import create_app
+from services.kb_events.models import KbEvent
 from services.settings import load_settings
 from tests.handoff.conftest import INTERNAL, PASSWORD, bot, user, write_policy
 
@@ -159,9 +161,21 @@ class World:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def rate(self, token: str, rating: int) -> None:
-        r = self.client.post("/api/chat/csat", json={"token": token, "rating": rating})
+    def rate(self, token: str, rating: int, comment: str = "") -> None:
+        r = self.client.post("/api/chat/csat", json={"token": token, "rating": rating, "comment": comment})
         assert r.status_code == 200, r.text
+
+    def unanswered(self, cid: str, question: str, language: str = "pt") -> None:
+        """The action server reports a question the knowledge base had no answer for (``/api/kb/events``).
+
+        ``kb_events`` rows take the database's clock (a server default), which the test's clock cannot reach,
+        so the row is moved to the test's "now" afterwards.
+        """
+        r = self.client.post("/api/kb/events", json={"conversation_id": cid, "kind": "no_answer", "query": question,
+                                                     "language": language}, headers={"X-Internal-Token": INTERNAL})
+        assert r.status_code == 201, r.text
+        with self.app.state.db.session() as s:
+            s.execute(update(KbEvent).where(KbEvent.id == r.json()["id"]).values(created_at=self.clock()))
 
     def escalate(self, cid: str, reason: str, topic: str) -> int:
         events = [user("preciso de ajuda", topic, 0.9), bot("Vou chamar alguém."),

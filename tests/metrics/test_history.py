@@ -110,13 +110,15 @@ def write_history(w: World) -> World:
     w.act("Ana", f"{e_h2}/claim")
     w.at(sp("2026-11-23 11:34")).act("Ana", f"{e_h2}/messages", {"text": "Estou aqui de novo."})
     w.at(sp("2026-11-23 11:40")).act("Ana", f"{e_h2}/resolve", {"tag": "resolvido"})
-    w.at(sp("2026-11-23 11:41")).rate(e_tok, 2)
+    w.at(sp("2026-11-23 11:41")).rate(e_tok, 2, "Demorou e o pagamento ainda falha")
 
     # F: still waiting in Suporte's queue when the period ends.
     w.at(sp("2026-11-23 12:00"))
     f_cid, f_tok = w.customer("pt")
     w.rasa.expect(f_cid, "Vamos resolver seu acesso.", "app_login_problem", 6)
     w.say(f_tok, "nao consigo entrar no app")
+    w.unanswered(f_cid, "Nao consigo entrar no app ")
+    w.unanswered(f_cid, "nao consigo entrar no app")
     w.at(sp("2026-11-23 12:01")).online("Bruno")
     w.escalate(f_cid, "customer_request", "app_login_problem")
 

@@ -64,8 +64,8 @@ def test_contacts_split_on_reopen_and_on_a_long_silence() -> None:
 
 
 def _nps(*scores: int) -> dict[str, object]:
-    return aggregate.nps([Sample(NPS, sp("2026-11-23 10:00"), "c", None, None, None, value=float(s))
-                          for s in scores])
+    return aggregate.figures([Sample(NPS, sp("2026-11-23 10:00"), "c", None, None, None, value=float(s))
+                              for s in scores])["nps"]
 
 
 def test_nps_is_promoters_minus_detractors() -> None:
