@@ -30,6 +30,7 @@ class Settings:
     rasa_token: str = ""
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""
+    identity_secret: str = ""
     data_dir: Path = field(default=DATA_DIR)
 
     @property

@@ -3,4 +3,4 @@
 rasa-sdk registers every ``Action`` subclass that is imported, so this package imports each module.
 """
 
-from bot.actions import escalation, knowledge, order_status, session  # noqa: F401
+from bot.actions import escalation, greeting, knowledge, order_status, session  # noqa: F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,11 +22,24 @@ from bot.actions.language import SUPPORTED, conversation_language, say
 from textnorm import normalise_order_number
 
 
+def signed_customer(tracker: Tracker) -> str | None:
+    """The customer id the chat gateway set from a verified identity (``customer_id`` slot), else ``None``."""
+    value = tracker.get_slot("customer_id")
+    return value if isinstance(value, str) and value.strip() else None
+
+
 class ValidateOrderStatusForm(FormValidationAction):
     """Validates ``order_number`` so a malformed number is explained and asked for again."""
 
     def name(self) -> str:
         return "validate_order_status_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        """A signed-in customer who gave no number is not asked for one: their latest order is looked up."""
+        if signed_customer(tracker) and not tracker.get_slot("order_number"):
+            return []
+        return domain_slots
 
     def validate_order_number(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -99,6 +113,9 @@ class ActionCheckOrderStatus(Action):
         if outcome.escalated:
             return [SlotSet("order_number", None), *hand_over(dispatcher, outcome)]
         lang = conversation_language(tracker)
+        customer = signed_customer(tracker)
+        if customer and not tracker.get_slot("order_number"):
+            return self._latest_order(dispatcher, customer, lang)
         number = normalise_order_number(tracker.get_slot("order_number"))
         if number is None:
             dispatcher.utter_message(text=say("order.unreadable", lang))
@@ -112,4 +129,18 @@ class ActionCheckOrderStatus(Action):
         else:
             dispatcher.utter_message(text=say("order.backend_down", lang))
         # The number is cleared so the next "where is my order?" asks again instead of reusing a stale one.
+        return [SlotSet("order_number", None)]
+
+    @staticmethod
+    def _latest_order(dispatcher: CollectingDispatcher, customer_id: str, lang: str) -> list[EventType]:
+        """The signed-in customer's latest order (internal endpoint: the id came from a signed identity)."""
+        result = services_client.call("GET", f"/api/orders/customers/{quote(customer_id, safe='')}/latest")
+        if result.ok and isinstance(result.body, dict):
+            number = result.body["number"]
+            dispatcher.utter_message(text=describe_order(result.body, lang),
+                                     json_message={"order": {"number": number, "status": result.body["status"]}})
+        elif result.status == 404:
+            dispatcher.utter_message(text=say("order.none_for_customer", lang))
+        else:
+            dispatcher.utter_message(text=say("order.backend_down", lang))
         return [SlotSet("order_number", None)]

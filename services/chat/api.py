@@ -1,4 +1,4 @@
-"""REST side of the chat gateway: session, messages, history, CSAT and contact details.
+"""REST side of the chat gateway: session, messages, history, CSAT, NPS and contact details.
 
 The widget uses the WebSocket for messages and these endpoints for CSAT and contact details; tests and
 clients without WebSockets can do everything here with the same signed token
@@ -15,10 +15,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
+from services.chat.identity import IdentityRefused, VisitorTokens, Who, verify
 from services.chat.models import Conversation
 from services.chat.service import ChatError, ChatService
+from services.chat.texts import text as t
 from services.chat.tokens import TokenSigner
-from services.deps import ChatDep, ChatTokensDep
+from services.deps import ChatDep, ChatTokensDep, SettingsDep
+from services.settings import Settings
 
 CORS_HEADERS = {
     # The widget may be embedded on another site. Authentication is the bearer token, never a cookie,
@@ -50,9 +53,20 @@ class CorsRoute(APIRoute):
 router = APIRouter(prefix="/api/chat", tags=["chat"], route_class=CorsRoute)
 
 
+class IdentityIn(BaseModel):
+    """A signed-in customer, as the shop's site signed it (services/chat/identity.py)."""
+
+    id: Any = None
+    name: Any = ""
+    email: Any = ""
+    signature: Any = None
+
+
 class SessionIn(BaseModel):
     token: str | None = Field(default=None, max_length=512)
     lang: str | None = Field(default=None, max_length=8)
+    visitor: str | None = Field(default=None, max_length=256, description="the browser's visitor token")
+    identity: IdentityIn | None = None
 
 
 class MessageIn(BaseModel):
@@ -67,6 +81,14 @@ class CsatIn(BaseModel):
     token: str | None = Field(default=None, max_length=512)
     rating: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=2000)
+
+
+class NpsIn(BaseModel):
+    token: str | None = Field(default=None, max_length=512)
+    # Checked by ChatService (0-10 unless skipped) so the refusal names the rule.
+    score: Any = None
+    comment: str = Field(default="", max_length=2000)
+    skipped: bool = False
 
 
 class ContactIn(BaseModel):
@@ -97,14 +119,31 @@ def _error(error: ChatError) -> JSONResponse:
     return JSONResponse(status_code=error.status, content={"detail": {"code": error.code, "message": error.message}})
 
 
-@router.post("/session")
-async def open_session(body: SessionIn, request: Request, chat: ChatDep, tokens: ChatTokensDep) -> dict[str, Any]:
-    """Resume the conversation of a valid token, or start a new one (closed conversations start anew)."""
-    cid = tokens.verify(_token(request, body.token))
-    conv = await chat.get_conversation(cid) if cid else None
-    if conv is None or conv.status == "closed":
-        conv = await chat.create_conversation(body.lang)
-    return {"token": tokens.issue(conv.id), "conversation": conv.to_dict(),
+def who_is(settings: Settings, visitors: VisitorTokens, visitor_token: object, identity: object) -> Who:
+    """The visitor (always) and the signed customer (when an identity was passed); raises IdentityRefused."""
+    customer = verify(settings.identity_secret, identity) if identity is not None else None
+    visitor_id, token = visitors.resolve(visitor_token)
+    return Who(visitor_id=visitor_id, visitor_token=token, customer=customer)
+
+
+@router.post("/session", responses={403: {"description": "The identity's signature is wrong (nothing stored)"}})
+async def open_session(body: SessionIn, request: Request, chat: ChatDep, tokens: ChatTokensDep,
+                       settings: SettingsDep) -> Any:
+    """Resume the conversation of a valid token, or start a new one (closed conversations start anew).
+
+    ``identity`` (optional): the signed-in customer from the shop's site; a wrong signature is refused with 403
+    before anything is stored. ``visitor``: the browser's visitor token from an earlier answer.
+    """
+    lang = body.lang if body.lang in chat.config.languages else chat.config.default_language
+    try:
+        who = who_is(settings, request.app.state.visitor_tokens, body.visitor,
+                     body.identity.model_dump() if body.identity is not None else None)
+    except IdentityRefused as refused:
+        return JSONResponse(status_code=403, content={"detail": {"code": refused.code, "message": refused.message,
+                                                                 "customer_message": t("bad_identity", lang)}})
+    conv, _, _ = await chat.open_for(tokens.verify(_token(request, body.token)), who, body.lang)
+    return {"token": tokens.issue(conv.id), "conversation": conv.to_dict(), "visitor": who.visitor_token,
+            "signed_in": conv.customer_id is not None,
             "limits": {"max_message_chars": chat.config.max_message_chars,
                        "rate_limit_per_minute": chat.config.rate_limit_per_minute}}
 
@@ -139,6 +178,17 @@ async def post_csat(body: CsatIn, request: Request, chat: ChatDep, tokens: ChatT
     except ChatError as error:
         return _error(error)
     return {"ok": True, "csat_rating": updated.csat_rating}
+
+
+@router.post("/nps", responses={401: {}, 409: {}, 422: {}})
+async def post_nps(body: NpsIn, request: Request, chat: ChatDep, tokens: ChatTokensDep) -> Any:
+    """The customer's answer to the NPS question (0-10 and an optional comment), or ``skipped: true``."""
+    conv = await _conversation(request, chat, tokens, body.token)
+    try:
+        score = await chat.record_nps(conv.id, body.score, body.comment, body.skipped)
+    except ChatError as error:
+        return _error(error)
+    return {"ok": True, "score": score, "skipped": body.skipped}
 
 
 @router.post("/contact", responses={401: {}, 422: {}})

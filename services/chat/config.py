@@ -22,6 +22,10 @@ class ChatConfig:
     session_max_age_days: int = 30
     history_limit: int = 500
     close_idle_after_hours: float = 24.0
+    # Surveys (services/chat/surveys.py): the bot's intents that end a conversation after an answer (CSAT is
+    # then asked, as after an agent's resolution), and how often one customer may be asked for NPS.
+    survey_end_intents: tuple[str, ...] = ("goodbye", "thanks")
+    nps_every_days: int = 30
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -43,7 +47,9 @@ def load_chat_config(path: Path | None = None, **overrides: object) -> ChatConfi
     for f in fields(ChatConfig):
         current = getattr(defaults, f.name)
         value = raw.get(f.name, current)
-        if isinstance(current, float):
+        if isinstance(current, tuple):
+            value = tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else current
+        elif isinstance(current, float):
             value = float(value)  # type: ignore[arg-type]
         elif isinstance(current, int):
             value = int(value)  # type: ignore[call-overload]

@@ -15,10 +15,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.chat import listeners
+from services.chat import listeners, surveys
 from services.chat.api import router as api_router
 from services.chat.config import load_chat_config
 from services.chat.hub import Hub
+from services.chat.identity import VisitorTokens
 from services.chat.rasa_client import RasaClient
 from services.chat.service import ChatService
 from services.chat.tokens import TokenSigner
@@ -51,6 +52,8 @@ async def on_startup(app: FastAPI) -> None:
     app.state.conversations = conversations
     app.state.chat = ChatService(app.state.db, hub, rasa, config, settings.public_url, conversations)
     app.state.chat_tokens = TokenSigner(settings.secret_key, config.session_max_age_days)
+    app.state.visitor_tokens = VisitorTokens(settings.secret_key)
+    surveys.register(conversations.bus, app.state.chat.surveys)
     app.state.idle_closer = IdleCloser(conversations, timedelta(hours=config.close_idle_after_hours))
     app.state.idle_closer.start()
 

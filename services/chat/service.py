@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -23,13 +23,16 @@ from sqlalchemy.exc import IntegrityError
 
 from services.chat.config import ChatConfig
 from services.chat.hub import Hub
+from services.chat.identity import Who
 from services.chat.models import ROLES, ChatMessage, ContactRequest, Conversation, utcnow
 from services.chat.rasa_client import RasaClient, RasaUnavailable, Turn, reply_to_message_fields
+from services.chat.surveys import Surveys, nps_open
 from services.chat.texts import text as t
 from services.chat.tokens import new_conversation_id
 from services.conversations import kinds
 from services.conversations import status as st
 from services.conversations.lifecycle import Conversations, Tx
+from services.conversations.models import ConversationEvent
 from services.db import Database
 
 log = logging.getLogger(__name__)
@@ -81,15 +84,25 @@ class ChatService:
         self._route_locks: dict[str, asyncio.Lock] = {}
         self._route_users: dict[str, int] = defaultdict(int)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.surveys = Surveys(self)
+        # Conversations whose signed identity Rasa already has (its slots), so it is sent once per process.
+        self._identity_sent: OrderedDict[str, tuple[str, str]] = OrderedDict()
 
     # -- conversations -----------------------------------------------------------------------------------
-    async def create_conversation(self, language: str | None = None) -> Conversation:
-        """A new conversation with the bot; ``language`` is the page's language (falls back to the default)."""
+    async def create_conversation(self, language: str | None = None, who: Who | None = None) -> Conversation:
+        """A new conversation with the bot; ``language`` is the page's language (falls back to the default).
+
+        ``who``: the browser's visitor id and, when the host site signed one, the customer's identity.
+        """
         lang = language if language in self.config.languages else self.config.default_language
+        customer = who.customer if who else None
 
         def work(tx: Tx) -> Conversation:
             conv = Conversation(id=new_conversation_id(), language=lang, status=st.BOT, last_seq=0,
-                                created_at=tx.clock(), updated_at=tx.clock())
+                                created_at=tx.clock(), updated_at=tx.clock(),
+                                visitor_id=who.visitor_id if who else None,
+                                customer_id=customer.customer_id if customer else None,
+                                customer_name=(customer.name or None) if customer else None)
             tx.session.add(conv)
             tx.session.flush()
             tx.append(conv.id, kinds.OPENED, "customer", status=st.BOT, language=lang, channel="web")
@@ -121,6 +134,58 @@ class ChatService:
             conv = await self.get_conversation(conversation_id)
             assert conv is not None
             return conv
+
+    async def open_for(self, conversation_id: str | None, who: Who, language: str | None
+                       ) -> tuple[Conversation, bool, Conversation | None]:
+        """The conversation a widget session continues, or a new one: ``(conversation, fresh, previous)``.
+
+        A closed conversation is not resumed. Neither is one that belongs to another signed customer, or to a
+        signed customer when this page signed nobody (someone else on a shared computer must not read it).
+        An anonymous conversation that the customer signs in to is kept and gets their identity.
+        """
+        conv = await self.get_conversation(conversation_id) if conversation_id else None
+        previous = conv
+        signed = who.customer.customer_id if who.customer else None
+        if conv is not None and (conv.status == st.CLOSED or (conv.customer_id and conv.customer_id != signed)):
+            conv = None
+        if conv is None:
+            return await self.create_conversation(language, who), True, previous
+        if (signed and conv.customer_id is None) or conv.visitor_id is None:
+            conv = await self._attach(conv.id, who)
+        return conv, False, previous
+
+    async def _attach(self, conversation_id: str, who: Who) -> Conversation:
+        """Record the visitor id and the signed identity on an existing anonymous conversation."""
+        def work(tx: Tx) -> Conversation:
+            conv = tx.conversation(conversation_id)
+            if conv.visitor_id is None:
+                conv.visitor_id = who.visitor_id
+            if who.customer is not None and conv.customer_id is None:
+                conv.customer_id, conv.customer_name = who.customer.customer_id, who.customer.name or None
+            return conv
+
+        return await self.conversations.run(work)
+
+    async def _send_identity(self, conv: Conversation) -> None:
+        """Give Rasa the signed customer's id and name (slots) before the first turn it reads.
+
+        Why the tracker API rather than message metadata: Rasa's REST channel takes metadata from whoever
+        posts, while the tracker API needs Rasa's auth token, so these slots only ever come from a verified
+        identity. The language slot goes along because a tracker created this way skips the page-language
+        step of action_session_start.
+        """
+        if not conv.customer_id:
+            return
+        sent = (conv.customer_id, conv.customer_name or "")
+        if self._identity_sent.get(conv.id) == sent:
+            return
+        events = [{"event": "slot", "name": "customer_id", "value": conv.customer_id},
+                  {"event": "slot", "name": "customer_name", "value": conv.customer_name},
+                  {"event": "slot", "name": "language", "value": conv.language}]
+        if await self.rasa.append_events(conv.id, events, attempts=2):
+            self._identity_sent[conv.id] = sent
+            while len(self._identity_sent) > 10000:
+                self._identity_sent.popitem(last=False)
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         def work() -> Conversation | None:
@@ -278,6 +343,7 @@ class ChatService:
         meta.pop("rasa_payload", None)
         text = message.payload.get("rasa_payload") or message.text
         try:
+            await self._send_identity(conv)
             turn = await self.rasa.send(cid, text, meta)
             if turn.paused and not turn.replies:
                 # The status says the bot has the chat, so Rasa's pause is stale (its resume after a handoff
@@ -295,6 +361,10 @@ class ChatService:
         await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": False})
         if turn.language and turn.language != conv.language:
             await self.set_language(cid, turn.language)
+        try:
+            await self.surveys.after_bot_turn(cid, turn)
+        except Exception:  # noqa: BLE001 - a survey must never cost the customer the bot's answer
+            log.exception("asking CSAT after the bot's turn in %s failed", cid)
         return replies
 
     def _log_turn(self, tx: Tx, message: ChatMessage, turn: Turn) -> list[ChatMessage]:
@@ -410,7 +480,46 @@ class ChatService:
         conv = await self.conversations.run(work)
         await self.post_system_notice(conversation_id, "csat_thanks", t("csat_thanks", conv.language),
                                       {"rating": rating})
+        try:
+            await self.surveys.after_csat(conversation_id)
+        except Exception:  # noqa: BLE001 - the rating is stored; a lost NPS question is no loss to the customer
+            log.exception("asking NPS after the CSAT answer in %s failed", conversation_id)
         return conv
+
+    async def request_nps(self, conversation_id: str) -> ChatMessage:
+        """Ask "from 0 to 10, how likely are you to recommend us?" (services/chat/surveys.py decides when)."""
+        conv = await self.get_conversation(conversation_id)
+        if conv is None:
+            raise KeyError(conversation_id)
+        notice = await self.post_system_notice(conversation_id, "nps", t("nps_request", conv.language),
+                                               {"scale": [0, 10]})
+        await self.conversations.run(lambda tx: tx.append(conversation_id, kinds.NPS_REQUESTED, "system",
+                                                          seq=notice.seq))
+        return notice
+
+    async def record_nps(self, conversation_id: str, score: object = None, comment: object = "",
+                         skipped: bool = False) -> int | None:
+        """Store the customer's 0-10 score (or that they skipped the question), once per question shown."""
+        if skipped:
+            score = None
+        elif not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10:
+            raise ChatError("bad_score", "score must be an integer from 0 to 10, or skip the question", status=422)
+        text = clean_text(comment)[:2000] if not skipped else ""
+
+        def work(tx: Tx) -> str:
+            conv = tx.conversation(conversation_id)
+            asked = tx.session.execute(select(ConversationEvent.kind).where(
+                ConversationEvent.conversation_id == conversation_id,
+                ConversationEvent.kind.in_((kinds.NPS_REQUESTED, kinds.NPS))).order_by(ConversationEvent.id)).scalars()
+            if not nps_open([{"kind": kind} for kind in asked]):
+                raise ChatError("no_nps_question", "there is no open NPS question in this conversation", status=409)
+            tx.append(conversation_id, kinds.NPS, "customer", score=score, comment=text or None, skipped=skipped)
+            return conv.language
+
+        language = await self.conversations.run(work)
+        kind = "nps_skipped" if skipped else "nps_thanks"
+        await self.post_system_notice(conversation_id, kind, t(kind, language), {"score": score})
+        return score
 
     async def save_contact(self, conversation_id: str, name: str = "", email: str = "", phone: str = "",
                            message: str = "") -> ContactRequest:

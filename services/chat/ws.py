@@ -2,9 +2,10 @@
 
 Protocol (JSON text frames; see services/web/README.md):
 
-* client → server: ``hello`` (``token``, ``lang``, ``after_seq``) first, then ``message`` (``text``,
+* client → server: ``hello`` (``token``, ``lang``, ``after_seq``, optional ``visitor`` token and signed
+  ``identity`` — services/chat/identity.py; a wrong signature gets an ``error`` frame and the socket closes) first, then ``message`` (``text``,
   ``client_message_id``, optional ``payload`` of a quick-reply button), ``typing`` (``on``), ``ping``.
-* server → client: ``welcome`` (``token``, ``conversation``, ``limits``), ``history`` (``messages``),
+* server → client: ``welcome`` (``token``, ``conversation``, ``limits``, ``visitor``, ``signed_in``), ``history`` (``messages``),
   ``ack`` (``client_message_id``, ``seq``) once the message is committed, ``message``, ``typing``,
   ``notice``, ``status``, ``language``, ``error`` (``code``, ``message``, ``client_message_id``), ``pong``.
 
@@ -21,10 +22,13 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from services.chat.api import who_is
+from services.chat.identity import IdentityRefused, VisitorTokens
 from services.chat.service import ChatError, ChatService, conversation_channel
 from services.chat.texts import text as t
 from services.chat.tokens import TokenSigner
-from services.deps import ChatDep, ChatTokensDep
+from services.deps import ChatDep, ChatTokensDep, SettingsDep
+from services.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -39,10 +43,13 @@ HELLO_TIMEOUT_SECONDS = 20.0
 class ChatSocket:
     """One widget connection: authenticates, replays history, then relays both ways."""
 
-    def __init__(self, ws: WebSocket, chat: ChatService, tokens: TokenSigner) -> None:
+    def __init__(self, ws: WebSocket, chat: ChatService, tokens: TokenSigner, settings: Settings | None = None,
+                 visitors: VisitorTokens | None = None) -> None:
         self.ws = ws
         self.chat = chat
         self.tokens = tokens
+        self.settings = settings
+        self.visitors = visitors
         self.language = self.chat.config.default_language
         self.conversation_id: str | None = None
         self._send_lock = asyncio.Lock()
@@ -93,22 +100,23 @@ class ChatSocket:
         lang = frame.get("lang")
         if lang in self.chat.config.languages:
             self.language = lang
+        assert self.settings is not None and self.visitors is not None
+        # Refused before anything is stored: a forged identity creates no conversation and touches none.
+        who = who_is(self.settings, self.visitors, frame.get("visitor"), frame.get("identity"))
         cid = self.tokens.verify(frame.get("token"))
-        conv = await self.chat.get_conversation(cid) if cid else None
-        fresh = conv is None or conv.status == "closed"
+        conv, fresh, previous = await self.chat.open_for(cid, who, self.language)
         notice = None
-        if fresh and frame.get("token"):
+        if fresh and frame.get("token") and (previous is None or previous.status == "closed"):
             # The customer had a conversation; say why this one is new instead of silently emptying the view.
-            notice = t("closed" if conv is not None else "bad_token", conv.language if conv else self.language)
-        if fresh:
-            conv = await self.chat.create_conversation(self.language)
-        assert conv is not None
+            notice = t("closed" if previous is not None else "bad_token",
+                       previous.language if previous else self.language)
         self.conversation_id = conv.id
         self.language = conv.language
         after = frame.get("after_seq")
         self.after_seq = after if isinstance(after, int) and after >= 0 and not fresh else 0
         self.hello = {"type": "welcome", "token": self.tokens.issue(conv.id), "conversation": conv.to_dict(),
-                      "resumed": not fresh, "notice": notice,
+                      "resumed": not fresh, "notice": notice, "visitor": who.visitor_token,
+                      "signed_in": conv.customer_id is not None,
                       "limits": {"max_message_chars": self.chat.config.max_message_chars,
                                  "rate_limit_per_minute": self.chat.config.rate_limit_per_minute}}
 
@@ -155,6 +163,11 @@ class ChatSocket:
                 await self.error("bad_frame", "no hello frame received; closing")
                 await self.ws.close(code=1008)
                 return
+            except IdentityRefused as refused:
+                await self.send({"type": "error", "code": refused.code, "message": t("bad_identity", self.language),
+                                 "detail": refused.message})
+                await self.ws.close(code=1008)
+                return
             assert self.conversation_id is not None
             async with self.chat.hub.subscribe(conversation_channel(self.conversation_id)) as subscription:
                 # Subscribed first, then history: nothing falls in between (the widget drops repeated seqs).
@@ -178,5 +191,5 @@ class ChatSocket:
 
 
 @router.websocket("/ws/chat")
-async def chat_socket(ws: WebSocket, chat: ChatDep, tokens: ChatTokensDep) -> None:
-    await ChatSocket(ws, chat, tokens).run()
+async def chat_socket(ws: WebSocket, chat: ChatDep, tokens: ChatTokensDep, settings: SettingsDep) -> None:
+    await ChatSocket(ws, chat, tokens, settings, ws.app.state.visitor_tokens).run()

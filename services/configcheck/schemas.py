@@ -171,6 +171,7 @@ class SettingsFile(Strict):
     rasa_token: str = ""
     public_url: Annotated[str, Field(pattern=r"^https?://\S+$")] = "http://127.0.0.1:8000"
     secret_key: str = ""
+    identity_secret: str = ""
 
 
 # ---------------------------------------------------------------- services/chat/chat.yml
@@ -180,3 +181,5 @@ class ChatFile(Strict):
     session_max_age_days: int = Field(30, ge=1)
     history_limit: int = Field(500, ge=1)
     close_idle_after_hours: float = Field(24, gt=0, le=24 * 90)
+    survey_end_intents: list[Word] = Field(["goodbye", "thanks"], min_length=1)
+    nps_every_days: int = Field(30, ge=1, le=3650)

@@ -24,6 +24,8 @@ HANDED_BACK = "handed_back"
 REOPENED = "reopened"
 CSAT_REQUESTED = "csat_requested"
 CSAT = "csat"
+NPS_REQUESTED = "nps_requested"
+NPS = "nps"
 CONTACT_LEFT = "contact_left"
 CLOSED = "closed"
 LANGUAGE_CHANGED = "language_changed"
@@ -49,6 +51,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     REOPENED: ("customer", "status change resolved/closed -> bot: the customer wrote again"),
     CSAT_REQUESTED: ("system", "seq of the survey message (the CSAT question was shown): the response rate's denominator"),
     CSAT: ("customer", "rating 1-5, comment"),
+    NPS_REQUESTED: ("system", "seq of the survey message (the NPS question was shown; at most once per customer per "
+                              "nps_every_days of services/chat/chat.yml)"),
+    NPS: ("customer", "score 0-10 (null when skipped), comment, skipped (true: the customer declined to answer)"),
     CONTACT_LEFT: ("customer", "contact_request_id (the details themselves stay in the contact table)"),
     CLOSED: ("system", "status change -> closed: why"),
     LANGUAGE_CHANGED: ("bot", "language (the conversation's language slot changed)"),

@@ -33,6 +33,19 @@ class Conversation(Base):
     csat_rating: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     csat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Who the customer is (services/chat/identity.py): the host site's customer id when it signed one, and the
+    # browser's stable visitor id otherwise too. Retention and repeat contact link conversations by these;
+    # the name is kept only to greet the customer (erasing the conversation erases it).
+    customer_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    visitor_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+    @property
+    def customer_key(self) -> str | None:
+        """The one key for "the same customer": the signed customer id, else the visitor id (prefixed apart)."""
+        if self.customer_id:
+            return f"c:{self.customer_id}"
+        return f"v:{self.visitor_id}" if self.visitor_id else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

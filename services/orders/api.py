@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel
 
 from services.deps import SessionDep
-from services.orders.repository import find_order, order_to_dict
+from services.internal_auth import require_internal_token
+from services.orders.repository import find_order, latest_order_of, order_to_dict
 from textnorm import normalise_order_number
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
@@ -31,6 +32,25 @@ class OrderOut(BaseModel):
     estimated_delivery: str | None
     delivered_at: str | None
     late: bool
+
+
+@router.get(
+    "/customers/{customer_id}/latest",
+    response_model=OrderOut,
+    dependencies=[Depends(require_internal_token)],
+    responses={401: {"description": "Internal endpoint: X-Internal-Token missing or wrong"},
+               404: {"description": "This customer has no order"}},
+)
+def get_latest_order(session: SessionDep,
+                     customer_id: str = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@:-]+$")
+                     ) -> dict[str, Any]:
+    """The signed-in customer's latest order, for the bot's order action (never callable from a browser:
+    a customer id alone must not reveal someone's orders; the id comes from a signed identity, see
+    services/chat/identity.py)."""
+    order = latest_order_of(session, customer_id)
+    if order is None:
+        raise HTTPException(status_code=404, detail="this customer has no order")
+    return order_to_dict(order)
 
 
 @router.get(

@@ -16,6 +16,8 @@ class Order(Base):
     __tablename__ = "orders"
 
     number: Mapped[str] = mapped_column(String(8), primary_key=True)
+    # The shop's own customer id (what its site signs for the chat widget); orders placed as a guest have none.
+    customer_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     customer_name: Mapped[str] = mapped_column(String(120))
     customer_email: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(32))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.orders.models import Order
@@ -23,6 +24,7 @@ def _order_from_spec(spec: dict[str, Any], today: date) -> Order:
     delivered = day("delivered_days")
     return Order(
         number=str(spec["number"]),
+        customer_id=spec.get("customer_id"),
         customer_name=spec["customer_name"],
         customer_email=spec["customer_email"],
         status=spec["status"],
@@ -48,6 +50,12 @@ def load_demo_orders(session: Session, path: Path = DEMO_ORDERS_FILE, today: dat
 
 def find_order(session: Session, number: str) -> Order | None:
     return session.get(Order, number)
+
+
+def latest_order_of(session: Session, customer_id: str) -> Order | None:
+    """The customer's most recently placed order: what "where is my order?" means for a signed-in customer."""
+    return session.scalars(select(Order).where(Order.customer_id == customer_id)
+                           .order_by(Order.placed_at.desc(), Order.number.desc()).limit(1)).first()
 
 
 def order_to_dict(order: Order, today: date | None = None) -> dict[str, Any]:
