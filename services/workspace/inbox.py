@@ -62,7 +62,7 @@ class InboxMessage:
 
 
 def _conversation_messages(events: Sequence[ConversationEvent], start_language: str, low_confidence: float,
-                           buttons: set[int]) -> list[InboxMessage]:
+                           buttons: set[int], texts: dict[int, str]) -> list[InboxMessage]:
     """Walk one conversation's log in order and read each bot-handled customer message's turn."""
     language = start_language
     messages: dict[int, InboxMessage] = {}  # seq -> message
@@ -81,7 +81,8 @@ def _conversation_messages(events: Sequence[ConversationEvent], start_language: 
         elif ev.kind == kinds.CUSTOMER_MESSAGE:
             seq = data.get("seq")
             msg = InboxMessage(event_id=ev.id, conversation_id=ev.conversation_id, seq=seq,
-                               text=str(data.get("text") or ""), language=language, created_at=ev.created_at,
+                               text=texts.get(seq) or str(data.get("text") or ""), language=language,
+                               created_at=ev.created_at,
                                button=seq in buttons)
             if seq is not None:
                 messages[seq] = msg
@@ -143,10 +144,13 @@ def read_messages(session: Session, *, low_confidence: float, limit: int = 1000,
         batch = conv_ids[start:start + 500]
         languages = dict(session.execute(select(Conversation.id, Conversation.language)
                                          .where(Conversation.id.in_(batch))).all())
+        # The text lives in chat_messages (the event holds its seq); a button press carries a rasa_payload.
+        texts: dict[str, dict[int, str]] = {}
         buttons: dict[str, set[int]] = {}
-        for cid, seq, payload in session.execute(select(ChatMessage.conversation_id, ChatMessage.seq,
-                                                        ChatMessage.payload).where(
+        for cid, seq, text, payload in session.execute(select(
+                ChatMessage.conversation_id, ChatMessage.seq, ChatMessage.text, ChatMessage.payload).where(
                 ChatMessage.conversation_id.in_(batch), ChatMessage.role == "customer")):
+            texts.setdefault(cid, {})[seq] = text or ""
             if isinstance(payload, dict) and payload.get("rasa_payload"):
                 buttons.setdefault(cid, set()).add(seq)
         events = session.scalars(select(ConversationEvent).where(
@@ -157,7 +161,8 @@ def read_messages(session: Session, *, low_confidence: float, limit: int = 1000,
             by_conv.setdefault(ev.conversation_id, []).append(ev)
         for cid, evs in by_conv.items():
             # The conversation's language at the start: the OPENED event says it; the row is its current one.
-            msgs = _conversation_messages(evs, languages.get(cid) or "pt", low_confidence, buttons.get(cid, set()))
+            msgs = _conversation_messages(evs, languages.get(cid) or "pt", low_confidence, buttons.get(cid, set()),
+                                          texts.get(cid, {}))
             out += [m for m in msgs if m.event_id in chosen]
     if wanted is None:
         out.sort(key=lambda m: m.event_id, reverse=True)
