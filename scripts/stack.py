@@ -26,6 +26,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRIVATE_UMASK = 0o077
@@ -234,6 +235,10 @@ class Stack:
                                  ("RASA_DB_PASSWORD", ""), ("RASA_DB_NAME", "lumo_rasa"),
                                  ("RASA_REDIS_HOST", "127.0.0.1"), ("RASA_REDIS_PORT", "6379")):
                 env.setdefault(key, default)
+            # The services erase a customer's data in Rasa's tracker store too (services/privacy/subject.py).
+            password = f":{quote(env['RASA_DB_PASSWORD'], safe='')}" if env["RASA_DB_PASSWORD"] else ""
+            env.setdefault("RASA_TRACKER_URL", f"postgresql+psycopg://{env['RASA_DB_USER']}{password}@"
+                                               f"{env['RASA_DB_HOST']}:{env['RASA_DB_PORT']}/{env['RASA_DB_NAME']}")
         else:
             env["DATABASE_URL"] = f"sqlite:///{self.data_dir / 'services.db'}"
         env.update(self.extra_env)

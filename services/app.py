@@ -70,11 +70,13 @@ def features() -> list[Feature]:
     from services.helpcenter import feature as helpcenter_feature
     from services.kb_events import feature as kb_events_feature
     from services.metrics import feature as metrics_feature
+    from services.privacy import feature as privacy_feature
     from services.workspace import feature as workspace_feature
 
     return [Feature("kb_events", kb_events_feature), Feature("search", search_feature),
             Feature("chat", chat_feature), Feature("handoff", handoff_feature),
             Feature("metrics", metrics_feature), Feature("workspace", workspace_feature),
+            Feature("privacy", privacy_feature),
             Feature("helpcenter", helpcenter_feature)]
 
 

@@ -32,10 +32,20 @@ class Settings:
     secret_key: str = ""
     identity_secret: str = ""
     data_dir: Path = field(default=DATA_DIR)
+    rasa_tracker_url: str = ""
+    retention_days: int = 730
 
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def tracker_store_url(self) -> str:
+        """Rasa's tracker store, for erasing a customer's data there: the setting, else the embedded default's
+        SQLite file (scripts/stack.py puts it in the data directory); "" in production without the setting."""
+        if self.rasa_tracker_url:
+            return self.rasa_tracker_url
+        return "" if self.is_production else f"sqlite:///{self.data_dir / 'rasa_tracker.db'}"
 
 
 def _coerce(value: str, current: object) -> object:

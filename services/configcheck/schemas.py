@@ -172,6 +172,8 @@ class SettingsFile(Strict):
     public_url: Annotated[str, Field(pattern=r"^https?://\S+$")] = "http://127.0.0.1:8000"
     secret_key: str = ""
     identity_secret: str = ""
+    rasa_tracker_url: str = ""
+    retention_days: int = Field(730, ge=0, le=36500)
 
 
 # ---------------------------------------------------------------- services/chat/chat.yml

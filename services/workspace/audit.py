@@ -21,6 +21,7 @@ ACTIONS = (
     "example_added", "example_ignored", "curation_committed",
     "retrain_started", "candidate_held_back", "model_promoted", "model_rolled_back", "override",
     "draft_created", "article_saved", "article_published", "article_unpublished",
+    "customer_data_searched", "customer_data_exported", "customer_data_erased",
 )
 
 
