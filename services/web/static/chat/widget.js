@@ -2,6 +2,9 @@
  * <script src="https://HOST/static/chat/widget.js" data-lang="pt" defer></script>
  * Options (data-*): server (services app origin; default: where this script came from), lang (pt|en;
  * default: the page's <html lang>), open ("true" to start open), title.
+ * Signed-in customers (README "Signed-in customers"): data-customer-id, data-customer-name,
+ * data-customer-email and data-customer-signature (HMAC-SHA256 computed by the shop's server), or
+ * window.LumoChat.identify({id, name, email, signature}) / .logout() once the script has loaded.
  * Safety: every message is rendered with textContent/createElement; links only http(s) or same-site paths.
  */
 (function () {
@@ -33,10 +36,17 @@
     return node;
   }
 
+  /** The signed identity the host page passed (checked by the server; a wrong one is refused there). */
+  function identityFromPage() {
+    if (!ds.customerId) return null;
+    return { id: ds.customerId, name: ds.customerName || "", email: ds.customerEmail || "", signature: ds.customerSignature || "" };
+  }
+
   var S = {
-    lang: pageLang(), token: store("token"), lastSeq: 0, open: false, ws: null, connected: false,
+    lang: pageLang(), token: store("token"), identity: identityFromPage(), lastSeq: 0, open: false, ws: null, connected: false,
     attempt: 0, timer: null, pingTimer: null, pongDue: null, outbox: loadOutbox(), nodes: {}, pending: {},
-    maxChars: CONFIG.maxMessageChars, cmids: {}, status: "bot", agentName: "", unread: 0, contactDone: false, typingSent: 0
+    maxChars: CONFIG.maxMessageChars, cmids: {}, status: "bot", agentName: "", unread: 0, contactDone: false, typingSent: 0,
+    npsDone: {}
   };
 
   function store(k, v) {
@@ -310,6 +320,8 @@
     if (kind === "agent_joined" && p.agent_name) S.agentName = String(p.agent_name);
     if (kind === "csat") node.appendChild(csatForm());
     if (kind === "csat_thanks") { logEl.querySelectorAll("form.csat").forEach(function (f) { f.remove(); }); }
+    if (kind === "nps" && !S.npsDone[m.seq]) node.appendChild(npsForm(m.seq));
+    if (kind === "nps_thanks" || kind === "nps_skipped") { S.npsAnswered = true; logEl.querySelectorAll("form.nps").forEach(function (f) { f.remove(); }); }
     if (kind === "contact_saved") { S.contactDone = true; logEl.querySelectorAll(".contact").forEach(function (f) { f.remove(); }); }
     if (kind === "offline" && p.contact_form && !S.contactDone) {
       // One form at a time: a newer notice takes it over, keeping whatever was typed.
@@ -319,30 +331,92 @@
     return node;
   }
 
+  /**
+   * A keyboard-accessible rating scale (WAI-ARIA radio group): one tab stop, arrow keys / Home / End move and
+   * choose, Space/Enter or a click choose; every option has a spoken label ("Nota 4 de 5").
+   */
+  function ratingGroup(from, to, groupKey, itemKey, itemClass, fill, onPick) {
+    var group = label(el("div", { class: itemClass + "s", role: "radiogroup" }), "aria-label", groupKey);
+    var items = [];
+    function pick(i, focus) {
+      items.forEach(function (b, j) {
+        b.setAttribute("aria-checked", String(j === i)); b.tabIndex = j === i ? 0 : -1;
+        b.classList.toggle("on", fill ? j <= i : j === i);
+      });
+      if (focus) items[i].focus();
+      onPick(from + i);
+    }
+    for (var n = from; n <= to; n++) (function (i, value) {
+      var b = label(el("button", {
+        type: "button", role: "radio", "aria-checked": "false", text: String(value), class: itemClass,
+        tabindex: i === 0 ? "0" : "-1", onclick: function () { pick(i, false); }
+      }), "aria-label", itemKey, { n: value });
+      b.addEventListener("keydown", function (e) {
+        var k = e.key, next = null;
+        if (k === "ArrowRight" || k === "ArrowDown") next = (i + 1) % items.length;
+        else if (k === "ArrowLeft" || k === "ArrowUp") next = (i - 1 + items.length) % items.length;
+        else if (k === "Home") next = 0;
+        else if (k === "End") next = items.length - 1;
+        if (next !== null) { e.preventDefault(); pick(next, true); }
+      });
+      items.push(b); group.appendChild(b);
+    })(n - from, n);
+    group.first = function () { return items.filter(function (b) { return b.tabIndex === 0; })[0] || items[0]; };
+    return group;
+  }
+  /** Survey forms that arrive live take the focus, unless the customer is typing (never steal a half-typed message). */
+  function focusSurvey(target) {
+    if (!S.live || !S.open) return;
+    setTimeout(function () {
+      var active = root.activeElement || document.activeElement;
+      if (active === input && input.value) return;
+      if (target.isConnected) target.focus();
+    }, 50);
+  }
+
   function csatForm() {
     var rating = 0, wrap = el("form", { class: "csat" });
-    var stars = label(el("div", { class: "stars", role: "radiogroup" }), "aria-label", "rate");
     var comment = el("textarea", { rows: "2", maxlength: String(S.maxChars) });
     label(label(comment, "aria-label", "comment"), "placeholder", "comment");
     var btn = label(el("button", { type: "submit", class: "primary", disabled: "" }), "text", "submit");
-    for (var i = 1; i <= 5; i++) (function (n) {
-      stars.appendChild(label(el("button", {
-        type: "button", role: "radio", "aria-checked": "false", text: String(n), class: "star",
-        onclick: function () {
-          rating = n; btn.disabled = false;
-          stars.querySelectorAll("button").forEach(function (b, j) { b.setAttribute("aria-checked", String(j + 1 === n)); b.classList.toggle("on", j < n); });
-        }
-      }), "aria-label", "star", { n: n }));
-    })(i);
+    var stars = ratingGroup(1, 5, "rate", "star", "star", true, function (n) { rating = n; btn.disabled = false; });
+    focusSurvey(stars.first());
     wrap.addEventListener("submit", function (e) {
       e.preventDefault();
       if (!rating) return;
       btn.disabled = true;
       api("/api/chat/csat", { rating: rating, comment: comment.value.slice(0, S.maxChars) }).then(function () {
         wrap.remove();  // the server's stored "csat_thanks" notice thanks the customer
+        if (!logEl.querySelector("form.nps")) input.focus();
       }, function () { btn.disabled = false; showAlert(tr("error")); });
     });
     wrap.appendChild(stars); wrap.appendChild(comment); wrap.appendChild(btn);
+    return wrap;
+  }
+
+  /** NPS: 0-10 (one tab stop, arrows), optional comment, send or skip; either answer closes the question. */
+  function npsForm(seq) {
+    var score = null, wrap = label(el("form", { class: "nps" }), "aria-label", "npsScale");
+    var comment = el("textarea", { rows: "2", maxlength: String(S.maxChars) });
+    label(label(comment, "aria-label", "comment"), "placeholder", "comment");
+    var send = label(el("button", { type: "submit", class: "primary", disabled: "" }), "text", "npsSend");
+    var skip = label(el("button", { type: "button", class: "secondary" }), "text", "npsSkip");
+    var scale = ratingGroup(0, 10, "npsScale", "npsScore", "score", false, function (n) { score = n; send.disabled = false; });
+    var ends = el("div", { class: "ends", "aria-hidden": "true" }, [label(el("span"), "text", "npsLow"), label(el("span"), "text", "npsHigh")]);
+    function answer(body) {
+      send.disabled = skip.disabled = true;
+      api("/api/chat/nps", body).then(function () {
+        S.npsDone[seq] = true; wrap.remove(); input.focus();
+      }, function (err) { send.disabled = score === null; skip.disabled = false; showAlert((err && err.message) || tr("error")); });
+    }
+    wrap.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (score !== null) answer({ score: score, comment: comment.value.slice(0, S.maxChars) });
+    });
+    skip.addEventListener("click", function () { answer({ skipped: true }); });
+    wrap.appendChild(scale); wrap.appendChild(ends); wrap.appendChild(comment);
+    wrap.appendChild(el("div", { class: "actions" }, [skip, send]));
+    focusSurvey(scale.first());
     return wrap;
   }
 
@@ -454,7 +528,9 @@
     try { ws = new WebSocket(wsUrl); } catch (e) { return retry(); }
     S.ws = ws;
     ws.onopen = function () {
-      ws.send(JSON.stringify({ type: "hello", token: S.token, lang: S.lang, after_seq: S.lastSeq }));
+      var hello = { type: "hello", token: S.token, lang: S.lang, after_seq: S.lastSeq, visitor: store("visitor") };
+      if (S.identity) hello.identity = S.identity;
+      ws.send(JSON.stringify(hello));
     };
     ws.onmessage = function (e) {
       var ev; try { ev = JSON.parse(e.data); } catch (x) { return; }
@@ -495,6 +571,8 @@
         var c = ev.conversation || {};
         if (S.conversationId && c.id !== S.conversationId) resetView();
         S.conversationId = c.id; S.token = ev.token; store("token", ev.token);
+        if (ev.visitor) store("visitor", ev.visitor);
+        S.signedIn = !!ev.signed_in;
         if (c.language && T[c.language]) S.lang = c.language;
         S.status = c.status || "bot";
         if (ev.limits && ev.limits.max_message_chars) S.maxChars = ev.limits.max_message_chars;
@@ -515,6 +593,12 @@
         if (n) { setState(n, "sent"); n.setAttribute("data-seq", ev.seq); }
         break;
       case "error":
+        if (ev.code === "bad_identity" || ev.code === "identity_disabled") {
+          // The server refused the identity the page passed (and stored nothing): go on as an anonymous visitor.
+          S.identity = null; S.attempt = 0;
+          showAlert(ev.message || tr("error"));
+          break;
+        }
         if (ev.client_message_id) {
           settle(ev.client_message_id);
           var node = S.pending[ev.client_message_id];
@@ -549,6 +633,11 @@
     S.greetingBody = el("div", { class: "body" }); S.greetingBody.textContent = tr("greeting");
     g.appendChild(S.greetingBody); logEl.appendChild(g);
   }
+  /** A new hello with the current identity (sign-in/out on the shop's page). */
+  function reconnect() {
+    if (!S.ws && !S.open) return;
+    if (S.ws) dropSocket(); else connect();
+  }
   function resetView() {
     logEl.textContent = ""; S.nodes = {}; S.cmids = {}; S.lastSeq = 0; S.pending = {}; S.contactDone = false;
   }
@@ -567,6 +656,9 @@
   window.LumoChat = {
     open: function () { toggle(true); }, close: function () { toggle(false); },
     setLanguage: function (l) { if (T[l]) { S.lang = l; applyLabels(); } },
-    state: function () { return { connected: S.connected, lastSeq: S.lastSeq, outbox: S.outbox.length, status: S.status, lang: S.lang }; }
+    /** Sign the customer in (the shop's page calls it after its own sign-in) or out; the chat reconnects. */
+    identify: function (identity) { S.identity = identity || null; reconnect(); },
+    logout: function () { S.identity = null; reconnect(); },
+    state: function () { return { connected: S.connected, lastSeq: S.lastSeq, outbox: S.outbox.length, status: S.status, lang: S.lang, signedIn: !!S.signedIn }; }
   };
 })();
