@@ -8,6 +8,7 @@ without its handoff or its search would fail customers quietly.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from fastapi import FastAPI  # noqa: E402
 from fastapi.middleware.gzip import GZipMiddleware  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
 
 from services.configcheck import ensure_valid  # noqa: E402
@@ -80,6 +82,18 @@ def features() -> list[Feature]:
             Feature("helpcenter", helpcenter_feature)]
 
 
+def _database_ok(db: Database) -> bool:
+    from sqlalchemy import text
+
+    try:
+        with db.session() as session:
+            session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # unreachable, locked, out of connections: reported, not raised
+        log.exception("health check: the database did not answer")
+        return False
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings (database, data directory)."""
     # A typo in a file a support lead edits stops start-up with file, key and problem (services/configcheck).
@@ -114,14 +128,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = Database(settings.database_url)
 
-    @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, object]:
-        """Liveness: the app answers and its database is reachable."""
-        from sqlalchemy import text
+    @app.get("/api/health", tags=["health"], responses={503: {"description": "the database or Redis is down"}})
+    async def health() -> JSONResponse:
+        """Readiness: the app answers, its database is reachable and, in production, Redis answers a PING.
 
-        with app.state.db.session() as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ok", "app_env": settings.app_env, "features": [f.name for f in enabled]}
+        A load balancer takes a process whose Redis hangs out of rotation instead of sending it customers."""
+        checks = {"database": await asyncio.to_thread(_database_ok, app.state.db)}
+        hub = getattr(app.state, "hub", None)
+        if settings.redis_url:
+            checks["redis"] = bool(hub is not None and await hub.healthy())
+        ok = all(checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "app_env": settings.app_env, "checks": checks,
+                             "features": [f.name for f in enabled]}, status_code=200 if ok else 503)
 
     app.include_router(orders_router)
     for feature in enabled:

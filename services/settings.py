@@ -6,6 +6,7 @@ single values through the environment without editing files.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field, fields
@@ -38,6 +39,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def deployment_namespace(self) -> str:
+        """A name that differs between deployments and is shared by every process of one: derived from the
+        database (one deployment = one database), so two deployments sharing a Redis never mix their events."""
+        return "lumo-" + hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
 
     @property
     def tracker_store_url(self) -> str:

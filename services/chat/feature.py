@@ -42,7 +42,7 @@ def register(app: FastAPI) -> None:
 async def on_startup(app: FastAPI) -> None:
     settings = app.state.settings
     config = load_chat_config()
-    hub = Hub(settings.redis_url)
+    hub = Hub(settings.redis_url, namespace=settings.deployment_namespace)
     await hub.start()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, auth_token=settings.rasa_token)
     conversations = Conversations(app.state.db)

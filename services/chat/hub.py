@@ -77,8 +77,11 @@ class Subscription:
 class Hub:
     """Publish/subscribe by channel name; events are JSON-serialisable dicts."""
 
-    def __init__(self, redis_url: str = "") -> None:
+    def __init__(self, redis_url: str = "", namespace: str = "") -> None:
         self.redis_url = redis_url
+        # Redis channel names are prefixed, so two deployments sharing one Redis never see each other's
+        # customers' messages; locally, channel names stay as callers wrote them.
+        self.prefix = f"{namespace}:" if namespace else ""
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
         self._redis: Any = None
         self._pubsub: Any = None
@@ -96,7 +99,7 @@ class Hub:
         await self._redis.ping()
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         # A pub/sub connection needs at least one subscription before it can be read from.
-        await self._pubsub.subscribe("hub:keepalive")
+        await self._pubsub.subscribe(f"{self.prefix}hub:keepalive")
         self._reader = asyncio.create_task(self._read_redis(), name="hub-redis-reader")
 
     async def stop(self) -> None:
@@ -116,13 +119,22 @@ class Hub:
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
         """Deliver ``event`` to every subscriber of ``channel`` (in every process, with Redis)."""
         if self._redis is not None:
-            await self._redis.publish(channel, json.dumps(event, ensure_ascii=False, default=str))
+            await self._redis.publish(self.prefix + channel, json.dumps(event, ensure_ascii=False, default=str))
             return
         self._dispatch(channel, event)
 
     def subscribe(self, channel: str) -> Subscription:
         """A new subscription; use ``async with`` to register it before anything else happens."""
         return Subscription(self, channel)
+
+    async def healthy(self, timeout: float = 1.0) -> bool:
+        """Whether the real-time path works: always, without Redis; with Redis, a PING answered in time."""
+        if self._redis is None:
+            return not self.redis_url
+        try:
+            return bool(await asyncio.wait_for(self._redis.ping(), timeout))
+        except Exception:  # down, hung or refusing: the health check reports it instead of raising
+            return False
 
     def subscriber_count(self, channel: str) -> int:
         """Local subscribers only (used to tell whether an agent console is watching)."""
@@ -138,7 +150,7 @@ class Hub:
         self._subs[sub.channel].add(sub)
         if first and self._pubsub is not None:
             async with self._lock:
-                await self._pubsub.subscribe(sub.channel)
+                await self._pubsub.subscribe(self.prefix + sub.channel)
 
     async def _unregister(self, sub: Subscription) -> None:
         subs = self._subs.get(sub.channel)
@@ -150,7 +162,7 @@ class Hub:
             if self._pubsub is not None:
                 async with self._lock:
                     with contextlib.suppress(Exception):
-                        await self._pubsub.unsubscribe(sub.channel)
+                        await self._pubsub.unsubscribe(self.prefix + sub.channel)
 
     async def _read_redis(self) -> None:
         while True:
@@ -168,4 +180,6 @@ class Hub:
                 event = json.loads(message["data"])
             except (TypeError, ValueError):
                 continue
-            self._dispatch(message["channel"], event)
+            channel = message["channel"]
+            if channel.startswith(self.prefix):
+                self._dispatch(channel[len(self.prefix):], event)
