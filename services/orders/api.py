@@ -56,10 +56,15 @@ def get_latest_order(session: SessionDep,
 @router.get(
     "/{order_number}",
     response_model=OrderOut,
-    responses={404: {"description": "No order with this number"}, 422: {"description": "Not an order number"}},
+    dependencies=[Depends(require_internal_token)],
+    responses={401: {"description": "Internal endpoint: X-Internal-Token missing or wrong"},
+               404: {"description": "No order with this number"}, 422: {"description": "Not an order number"}},
 )
 def get_order(order_number: str, session: SessionDep) -> dict[str, Any]:
-    """Look up one order. Accepts the forms customers type (``#20481234``, ``PED-20481234``)."""
+    """Look up one order. Accepts the forms customers type (``#20481234``, ``PED-20481234``).
+
+    Only the bot's action may call it (internal token): order numbers are 8 digits, so an open endpoint let
+    anyone walk through every customer's items and tracking codes."""
     number = normalise_order_number(order_number[:40])
     if number is None:
         raise HTTPException(status_code=422, detail="order numbers have 8 digits, e.g. 20481234")

@@ -9,14 +9,25 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.app import create_app
+from services.internal_auth import HEADER, internal_token
 from services.settings import load_settings
 
 
 @pytest.fixture()
 def client(tmp_path) -> Iterator[TestClient]:
-    app = create_app(load_settings(database_url=f"sqlite:///{tmp_path}/orders.db", data_dir=tmp_path))
-    with TestClient(app) as test_client:
+    """A client calling as the action server does: with the internal token."""
+    settings = load_settings(database_url=f"sqlite:///{tmp_path}/orders.db", data_dir=tmp_path)
+    app = create_app(settings)
+    with TestClient(app, headers={HEADER: internal_token(settings.secret_key)}) as test_client:
         yield test_client
+
+
+def test_strangers_cannot_look_orders_up(client: TestClient) -> None:
+    """Order numbers are 8 digits: an open endpoint let anyone walk through customers' orders."""
+    for headers in ({HEADER: ""}, {HEADER: "guess"}):
+        response = client.get("/api/orders/20481234", headers=headers)
+        assert response.status_code == 401
+        assert "20481234" not in response.text
 
 
 def test_known_order_has_status_items_and_tracking(client: TestClient) -> None:
