@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -97,19 +98,48 @@ async def judge(label: str, model: Path, examples: list[dict[str, str]], stories
     return result, predicted
 
 
-async def compare(current: Path | None, candidate: Path, held_out: Path, stories: Path | None) -> dict[str, Any]:
+def cache_key(model: Path, examples: list[dict[str, str]], stories: Path | None) -> str:
+    """Same model file, same held-out messages, same stories → same result (the model is not re-judged)."""
+    digest = hashlib.sha256()
+    stat = model.stat()
+    digest.update(f"{model.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    digest.update(json.dumps(examples, sort_keys=True).encode())
+    if stories is not None:
+        for path in sorted(stories.rglob("*.yml")) if stories.is_dir() else [stories]:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+async def judge_cached(label: str, model: Path, examples: list[dict[str, str]], stories: Path | None,
+                       start: int, span: int, cache: Path | None) -> tuple[dict[str, Any], list[str]]:
+    """Why a cache: the current model was judged when it was the candidate; judging it again on every retrain
+    doubled the evaluation stage for nothing."""
+    entry = cache / f"{cache_key(model, examples, stories)}.json" if cache is not None else None
+    if entry is not None and entry.is_file():
+        progress(start + span, f"the {label} model was already judged on these messages (cached)")
+        saved = json.loads(entry.read_text())
+        return saved["result"], saved["predicted"]
+    result, predicted = await judge(label, model, examples, stories, start, span)
+    if entry is not None:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        entry.write_text(json.dumps({"result": result, "predicted": predicted}, ensure_ascii=False))
+    return result, predicted
+
+
+async def compare(current: Path | None, candidate: Path, held_out: Path, stories: Path | None,
+                  cache: Path | None = None) -> dict[str, Any]:
     started = time.monotonic()
     examples = load_held_out(held_out)
     out: dict[str, Any] = {"held_out": {"count": len(examples),
                                         "languages": sorted({e["language"] for e in examples})}}
-    cand, after = await judge("candidate", candidate, examples, stories, 5, 45)
+    cand, after = await judge_cached("candidate", candidate, examples, stories, 5, 45, cache)
     out["candidate"] = cand
     if current is None:
         out["current"], before = None, after
     elif current.resolve() == candidate.resolve():
         out["current"], before = cand, after  # unchanged data: the cache gave back the same model
     else:
-        out["current"], before = await judge("current", current, examples, stories, 50, 45)
+        out["current"], before = await judge_cached("current", current, examples, stories, 50, 45, cache)
     out["changed"] = [{"text": e["text"], "language": e["language"], "expected": e["expected"], "before": b,
                        "after": a} for e, b, a in zip(examples, before, after, strict=True) if a != b]
     out["seconds"] = round(time.monotonic() - started, 1)
@@ -124,13 +154,14 @@ def main() -> int:
     parser.add_argument("--held-out", type=Path, required=True, help="folder of Rasa NLU YAML files")
     parser.add_argument("--stories", type=Path, help="folder of conversation test stories (omit: skip)")
     parser.add_argument("--out", type=Path, required=True, help="where the JSON result is written")
+    parser.add_argument("--cache", type=Path, help="folder of earlier results per model (omit: judge both)")
     args = parser.parse_args()
     for path in (args.current, args.candidate, args.held_out, args.stories):
         if path is not None and not path.exists():
             print(f"error: {path} does not exist", file=sys.stderr)
             return 2
     quiet_rasa()
-    result = asyncio.run(compare(args.current, args.candidate, args.held_out, args.stories))
+    result = asyncio.run(compare(args.current, args.candidate, args.held_out, args.stories, args.cache))
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     tmp.replace(args.out)

@@ -40,9 +40,18 @@ def verdict(evaluation: dict[str, Any], tolerances: Retrain) -> dict[str, Any]:
     """``ready`` or ``held_back`` with the reasons, from the comparison and the workspace.yml tolerances."""
     current, candidate = evaluation.get("current"), evaluation["candidate"]
     reasons: list[str] = []
+    warnings: list[str] = []
     stories = candidate.get("stories")
     if tolerances.stories_must_pass and stories and stories["failed"]:
-        reasons.append(f"{len(stories['failed'])} história(s) de teste falharam: {', '.join(stories['failed'][:5])}")
+        # A story the current model fails too is not this candidate's doing: it is shown, not held against it
+        # (otherwise one broken story would block every retrain until someone fixes it).
+        failing_before = set(((current or {}).get("stories") or {}).get("failed") or [])
+        new = [s for s in stories["failed"] if s not in failing_before]
+        old = [s for s in stories["failed"] if s in failing_before]
+        if new:
+            reasons.append(f"{len(new)} história(s) de teste passaram a falhar: {', '.join(new[:5])}")
+        if old:
+            warnings.append(f"{len(old)} história(s) de teste falham também com o modelo atual: {', '.join(old[:5])}")
     if current:
         drop = current["accuracy"] - candidate["accuracy"]
         if drop > tolerances.max_accuracy_drop + 1e-9:
@@ -55,7 +64,7 @@ def verdict(evaluation: dict[str, Any], tolerances: Retrain) -> dict[str, Any]:
             if before - after > tolerances.max_intent_f1_drop + 1e-9:
                 reasons.append(f"F1 de '{intent}' caiu de {before:.2f} para {after:.2f} "
                                f"(tolerância {tolerances.max_intent_f1_drop:.2f})")
-    return {"status": model_store.HELD_BACK if reasons else "ready", "reasons": reasons}
+    return {"status": model_store.HELD_BACK if reasons else "ready", "reasons": reasons, "warnings": warnings}
 
 
 # ---------------------------------------------------------------- what changed
@@ -160,7 +169,8 @@ class Retrainer:
                 current_file = Path(current.file) if current and Path(current.file).is_file() else None
             result_file = paths.models / f"evaluation-job{job_id}.json"
             command = [str(RASA_PY), "-m", "scripts.evaluate_model", "--candidate", str(candidate),
-                       "--held-out", str(paths.held_out), "--out", str(result_file)]
+                       "--held-out", str(paths.held_out), "--out", str(result_file),
+                       "--cache", str(paths.models / "evaluation-cache")]
             if current_file is not None:
                 command += ["--current", str(current_file)]
             if paths.test_stories.exists():
