@@ -72,6 +72,7 @@ async function start() {
     state.me.role === "lead" ? "todas as equipes" : state.me.teams.join(", ")})`;
   $("status-select").value = state.me.status;
   $("lead-panel").hidden = state.me.role !== "lead";
+  $("lead-link").hidden = state.me.role !== "lead";
   const teamSelect = $("transfer-team");
   teamSelect.replaceChildren(el("option", null, "—"));
   teamSelect.firstChild.value = "";
