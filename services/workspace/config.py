@@ -51,7 +51,8 @@ class Retrain(Strict):
 
 
 class Gaps(Strict):
-    cluster_similarity: Ratio = 0.82
+    cluster_similarity: Ratio = 0.90
+    cross_language_bonus: float = Field(0.02, ge=0, le=0.2)
     window_days: int = Field(30, ge=1, le=365)
     max_questions: int = Field(2000, ge=10, le=50_000)
 
