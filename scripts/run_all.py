@@ -61,6 +61,11 @@ def main() -> int:
         from scripts.demo_accounts import ensure_demo_accounts
 
         accounts = ensure_demo_accounts(f"sqlite:///{stack.data_dir / 'services.db'}", stack.data_dir)
+        from services.metrics.demo import start_in_background
+
+        demo = start_in_background(f"sqlite:///{stack.data_dir / 'services.db'}", stack.data_dir)
+        if demo:
+            print(demo, flush=True)
     print(f"""
   Lumo support assistant is running.
 

@@ -35,6 +35,11 @@ class Settings:
     data_dir: Path = field(default=DATA_DIR)
     rasa_tracker_url: str = ""
     retention_days: int = 730
+    demo_history: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.demo_history, bool):
+            raise ValueError(f"demo_history must be true or false, not {self.demo_history!r}")
 
     @property
     def is_production(self) -> bool:

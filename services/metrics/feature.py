@@ -14,9 +14,13 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
+from handoff.feature import CSP
 from services.conversations.bus import Event
 from services.metrics.api import router
 from services.metrics.precompute import SampleStore
@@ -24,12 +28,22 @@ from services.metrics.query import DEFAULT_ASSUMED_HOURS
 from services.metrics.report import MetricsService
 
 log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 IDLE_SECONDS = 30.0  # also catch up this often without a wake-up (events written by another process)
 SETTLE_SECONDS = 1.0  # after a wake-up, wait this long so a burst of events is one catch-up
 
 
 def register(app: FastAPI) -> None:
     app.include_router(router)
+    # Under /console, so the console's security headers (handoff.feature.SecurityHeaders) cover these files.
+    app.mount("/console/metrics/static", StaticFiles(directory=STATIC_DIR), name="metrics-static")
+
+    @app.get("/console/metrics", include_in_schema=False)
+    def own_metrics_page() -> FileResponse:
+        """An agent's own figures (a lead sees everything, as on /console/lead#metrics)."""
+        return FileResponse(STATIC_DIR / "mine.html", headers={
+            "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store"})
 
 
 async def on_startup(app: FastAPI) -> None:
