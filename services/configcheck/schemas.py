@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from handoff.policy import REASONS
 
@@ -174,6 +174,7 @@ class SettingsFile(Strict):
     identity_secret: str = ""
     rasa_tracker_url: str = ""
     retention_days: int = Field(730, ge=0, le=36500)
+    demo_history: StrictBool = True  # services/metrics/demo.py: simulated history on a fresh embedded install
 
 
 # ---------------------------------------------------------------- services/chat/chat.yml
