@@ -33,6 +33,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -194,9 +195,13 @@ def workspace_paths(tmp_path: Path) -> WorkspacePaths:
     return copy_workspace_files(tmp_path / "workspace")
 
 
-@pytest.fixture()
-def make_workspace_app(tmp_path: Path, workspace_paths: WorkspacePaths,
-                       monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., WorkspaceApp]]:
+@contextmanager
+def running_apps(tmp_path: Path, workspace_paths: WorkspacePaths,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., WorkspaceApp]]:
+    """A builder of running apps (``make_workspace_app``); every app it built is stopped on exit.
+
+    Plain context manager, so scripts (scripts/lead_screenshots.py) start the same app as the tests.
+    """
     made: list[WorkspaceApp] = []
 
     def build(policy: dict[str, Any] | None = None, workspace_file: WorkspaceFile | None = None,
@@ -223,9 +228,18 @@ def make_workspace_app(tmp_path: Path, workspace_paths: WorkspacePaths,
         made.append(running)
         return running
 
-    yield build
-    for running in reversed(made):
-        running.close()
+    try:
+        yield build
+    finally:
+        for running in reversed(made):
+            running.close()
+
+
+@pytest.fixture()
+def make_workspace_app(tmp_path: Path, workspace_paths: WorkspacePaths,
+                       monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., WorkspaceApp]]:
+    with running_apps(tmp_path, workspace_paths, monkeypatch) as build:
+        yield build
 
 
 @pytest.fixture()
