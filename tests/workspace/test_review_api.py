@@ -16,7 +16,7 @@ import pytest
 
 from scripts.lead_demo_data import seed
 from services.db import utcnow
-from tests.handoff.conftest import INTERNAL
+from tests.handoff.conftest import INTERNAL, fresh_pg_schema
 from tests.workspace.conftest import WorkspaceApp
 
 LIST = "/api/lead/review/conversations"
@@ -62,6 +62,21 @@ def seeded(workspace_app: WorkspaceApp) -> dict[str, str]:
 
 
 def test_each_filter_on_real_events(seeded: dict[str, str], lead_client: httpx.Client) -> None:
+    check_filters(seeded, lead_client)
+
+
+@pytest.mark.postgres
+def test_each_filter_on_postgresql(make_workspace_app: Any) -> None:
+    """Production runs on PostgreSQL: the JSON filters (intent, confidence, reason, helped) compile differently."""
+    with fresh_pg_schema("test_review") as url:
+        app = make_workspace_app(database_url=url)
+        specs = _specs(utcnow())
+        ids = dict(zip(specs, seed(app.conversations, app.chat, specs.values()), strict=True))
+        check_filters(ids, app.login(app.lead.email))
+        app.close()
+
+
+def check_filters(seeded: dict[str, str], lead_client: httpx.Client) -> None:
     A, B, C, D = (seeded[k] for k in "ABCD")  # noqa: N806 - names of the specs above
     ids = lambda **p: _ids(lead_client, **p)  # noqa: E731
     assert ids() == [C, B, A, D]  # newest first; E (no customer message) is not a conversation to review
