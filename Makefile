@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE
 export TRANSFORMERS_OFFLINE := $(HF_HUB_OFFLINE)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test envs train index lint bench-nlu bench-nlu-baseline bench-retrieval
+.PHONY: help run test envs train index lint bench-nlu bench-nlu-baseline bench-retrieval bench-inbox
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -42,3 +42,6 @@ bench-nlu-baseline: envs ## the same benchmark with Rasa's default pipeline for 
 
 bench-retrieval: envs ## retrieval benchmark: CORPUS=<jsonl> QUERIES=<jsonl> OUT=<json>
 	$(SVC_PY) -m bench.retrieval --corpus "$(CORPUS)" --queries "$(QUERIES)" --out "$(OUT)"
+
+bench-inbox: envs ## NLU inbox grouping: groups a lead labels for 200 messages, purity [OUT=<json>]
+	$(SVC_PY) -m bench.workspace.inbox_grouping $(if $(OUT),--out "$(OUT)")
