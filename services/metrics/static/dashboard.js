@@ -100,10 +100,10 @@ export async function mountDashboard(section, api, { lead }) {
       h("button", { type: "button", onclick: () => window.print() }, "Imprimir")));
   const status = h("p", { class: "metrics-status muted", role: "status", "aria-live": "polite" });
   const body = h("div", { class: "metrics-body" });
-  section.replaceChildren(
+  section.replaceChildren(...[
     h("h1", {}, lead ? "Métricas de atendimento" : "Minhas métricas"),
     lead ? null : h("p", { class: "muted" }, "Só os seus números: as conversas que você atendeu, respondeu ou resolveu."),
-    form, status, body);
+    form, status, body].filter(Boolean));
   const charts = [];
   window.addEventListener("beforeprint", () => charts.forEach((c) => c.resize(640, 280)));
   window.addEventListener("afterprint", () => charts.forEach((c) => c.resize()));
@@ -232,8 +232,8 @@ function render(body, report, t, params, charts, lead) {
     }),
     h("p", { class: "muted" }, `CSAT: ${f.csat.responses} respostas de ${f.csat.surveys} pesquisas (${formatValue(f.csat.response_pct, "%")}), média ${f.csat.average ?? "—"} · ` +
       `NPS: ${f.nps.responses} respostas${f.nps.status === "ok" ? `, promotores ${formatValue(f.nps.promoters_pct, "%")}, detratores ${formatValue(f.nps.detractors_pct, "%")}` : " (sem dados ainda)"}`),
-    h("h3", {}, "Comentários recentes"),
-    dataTable(t.comments, ["Quando", "Pesquisa", "Nota", "Equipe", "Agente", "Comentário"],
+    h("h3", {}, "Comentários recentes (os 12 últimos; todos no CSV)"),
+    dataTable({ rows: t.comments.rows.slice(0, 12) }, ["Quando", "Pesquisa", "Nota", "Equipe", "Agente", "Comentário"],
       (row) => [row[0].replace("T", " "), row[1].toUpperCase(), row[2], TEAMS[row[3]] || row[3], row[5], row[6]]));
 
   const bot = f.bot_resolution;
