@@ -36,7 +36,7 @@ class Review(Strict):
 
 class Inbox(Strict):
     low_confidence: Ratio = 0.6
-    group_similarity: Ratio = 0.86
+    group_similarity: Ratio = 0.94
     max_messages: int = Field(1000, ge=10, le=100_000)
     max_example_chars: int = Field(300, ge=20, le=2000)
 
