@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import OrderedDict, defaultdict
 from datetime import timedelta
 from typing import Any
@@ -179,13 +180,29 @@ class ChatService:
         sent = (conv.customer_id, conv.customer_name or "")
         if self._identity_sent.get(conv.id) == sent:
             return
-        events = [{"event": "slot", "name": "customer_id", "value": conv.customer_id},
-                  {"event": "slot", "name": "customer_name", "value": conv.customer_name},
-                  {"event": "slot", "name": "language", "value": conv.language}]
+        events: list[dict[str, Any]] = [{"event": "slot", "name": "customer_id", "value": conv.customer_id},
+                                        {"event": "slot", "name": "customer_name", "value": conv.customer_name},
+                                        {"event": "slot", "name": "language", "value": conv.language}]
+        if not await asyncio.to_thread(self._bot_has_spoken, conv.id):
+            # A tracker Rasa does not have yet: open its session in the same request. Otherwise Rasa would run
+            # the session start *after* taking these events, stamp it later, and its next read of the tracker
+            # (events from the latest session start on) would leave these slots out.
+            events = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"}, *events,
+                      {"event": "action", "name": "action_listen"}]
+        now = time.time()
+        for index, event in enumerate(events):  # explicit, increasing: Rasa's SQL store orders by timestamp
+            event["timestamp"] = now + index / 1000
         if await self.rasa.append_events(conv.id, events, attempts=2):
             self._identity_sent[conv.id] = sent
             while len(self._identity_sent) > 10000:
                 self._identity_sent.popitem(last=False)
+
+    def _bot_has_spoken(self, conversation_id: str) -> bool:
+        """Whether Rasa already answered in this conversation (so it holds a tracker with a session)."""
+        with self.db.session() as s:
+            return s.scalar(select(ConversationEvent.id).where(
+                ConversationEvent.conversation_id == conversation_id,
+                ConversationEvent.kind.in_((kinds.BOT_REPLY, kinds.FALLBACK))).limit(1)) is not None
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         def work() -> Conversation | None:
