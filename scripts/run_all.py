@@ -1,7 +1,9 @@
 """`make run`: start the whole product on embedded defaults and keep it running until Ctrl-C.
 
 Starts the action server, the Rasa server (with the cached model) and the services app, waits until each
-answers, prints where to go, and stops every process it started when you press Ctrl-C or one of them dies.
+answers, prints where to go, restarts a process that dies (scripts/stack.py Supervisor: at most 5 times in
+5 minutes, then it stops everything and shows that process's last log lines) and stops every process it
+started when you press Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.stack import PRIVATE_UMASK, REPO_ROOT, PortInUse, Ports, Stack, latest_model
+from scripts.stack import PRIVATE_UMASK, REPO_ROOT, PortInUse, Ports, Stack, Supervisor, latest_model
 
 COLOURS = {"rasa": "\033[35m", "actions": "\033[36m", "services": "\033[32m"}
 RESET = "\033[0m"
@@ -81,11 +83,12 @@ def main() -> int:
     if accounts:
         print("  " + accounts, flush=True)
     exit_code = 0
+    # A process that dies is restarted (a few times); the others keep serving meanwhile.
+    supervisor = Supervisor(stack)
     while not stopping:
-        dead = stack.first_exited()
-        if dead:
-            print(f"error: the {dead.name} process stopped unexpectedly; last log lines:\n{dead.log_tail()}",
-                  file=sys.stderr)
+        failure = supervisor.check(echo=echo)
+        if failure:
+            print(f"error: {failure}", file=sys.stderr)
             exit_code = 1
             break
         time.sleep(0.5)

@@ -298,8 +298,50 @@ class Stack:
         for process in reversed(self.processes):
             process.stop()
 
+    def use_model(self, model: Path) -> None:
+        """Serve ``model`` the next time the Rasa server starts (a restart after a lead promoted a version)."""
+        self.model_path = model
+        for process in self.processes:
+            if process.name == "rasa" and "--model" in process.command:
+                process.command[process.command.index("--model") + 1] = str(model)
+
     def first_exited(self) -> Process | None:
         return next((p for p in self.processes if p.popen is not None and not p.running()), None)
+
+
+@dataclass
+class Supervisor:
+    """Restarts a process of the stack that died, the way a process manager would, up to ``max_restarts``
+    within ``window_seconds`` (a process that keeps crashing is a fault to report, not to hide).
+
+    Why: one crashed process used to stop the whole product; now the others keep serving (the chat gateway
+    tells customers the assistant is briefly unavailable and stores their messages) while it comes back.
+    A restarted Rasa server loads the model customers were talking to (the promoted version, if any).
+    """
+
+    stack: Stack
+    max_restarts: int = 5
+    window_seconds: float = 300.0
+    restarts: dict[str, list[float]] = field(default_factory=dict)
+
+    def check(self, echo: Callable[[str, str], None] | None = None) -> str | None:
+        """Restart whatever died; an error message when a process exceeded its restarts (stop everything)."""
+        for process in self.stack.processes:
+            if process.popen is None or process.running():
+                continue
+            now = time.monotonic()
+            recent = [t for t in self.restarts.get(process.name, []) if now - t < self.window_seconds]
+            code = process.popen.returncode
+            if len(recent) >= self.max_restarts:
+                return (f"the {process.name} process died {len(recent) + 1} times in "
+                        f"{self.window_seconds / 60:.0f} min (exit code {code}); last log lines:\n{process.log_tail()}")
+            self.restarts[process.name] = [*recent, now]
+            if echo:
+                echo(process.name, f"exited with code {code}; restarting ({len(recent) + 1}/{self.max_restarts})")
+            if process.name == "rasa":
+                self.stack.use_model(latest_model())
+            process.start(echo)
+        return None
 
 
 def promoted_model() -> Path | None:
