@@ -16,7 +16,14 @@ from services.deps import DatabaseDep
 from services.workspace import curation, curation_store, git_round
 from services.workspace.deps import SAME_ORIGIN, LeadDep, WorkspaceConfigDep
 from services.workspace.example_text import BotVocabulary, RefusedText, clean, deidentify
-from services.workspace.inbox import REASONS, VectorCache, build_groups, candidates, read_messages
+from services.workspace.inbox import (
+    REASONS,
+    VectorCache,
+    build_groups,
+    candidates,
+    grouping_form,
+    read_messages,
+)
 from services.workspace.training_data import known_examples
 
 router = APIRouter(prefix="/api/lead/inbox", tags=["lead workspace"], dependencies=SAME_ORIGIN)
@@ -60,14 +67,14 @@ def inbox(conn: HTTPConnection, db: DatabaseDep, config: WorkspaceConfigDep, lea
 
     with db.session() as s:
         messages = read_messages(s, low_confidence=settings.low_confidence, limit=settings.max_messages)
-        decided = curation_store.decided_event_ids(s)
+        decided = curation_store.decided_event_ids(s, [m.event_id for m in messages])
     items = candidates(messages, known_examples(config.paths.bot_data), decided, example_form)
     items = [m for m in items if (language is None or m.language == language)
              and (reason is None or reason in m.reasons)]
     cache = _vector_cache(conn)
     if cache is None:
         raise HTTPException(503, "o codificador de textos (busca) não está carregado; grupos indisponíveis")
-    vectors = cache.vectors([m.text for m in items])
+    vectors = cache.vectors([grouping_form(m.text, example_form) for m in items])
     groups = build_groups(items, vectors, settings.group_similarity)
     return {"groups": groups[:limit], "total_groups": len(groups), "total_messages": len(items),
             "threshold": settings.group_similarity}

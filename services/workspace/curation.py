@@ -20,7 +20,7 @@ from services.workspace import audit, curation_store
 from services.workspace.config import WorkspaceConfig
 from services.workspace.example_text import BotVocabulary, RefusedText, clean, deidentify
 from services.workspace.inbox import FALLBACK_INTENT, InboxMessage, read_messages
-from services.workspace.training_data import TrainingDataError, add_examples, data_lock
+from services.workspace.training_data import TrainingDataError, add_examples, data_lock, examples_in
 
 ACTIONS = ("confirm", "intent", "out_of_scope", "ignore")
 # The intent the bot uses for questions outside its domain (domain.yml, bot/data/nlu/*.yml: out_of_scope).
@@ -124,9 +124,11 @@ def label(db: Database, config: WorkspaceConfig, lead: Any, event_ids: list[int]
                 result.refused.append({"event_id": event_id, "text": shown(msg.text), "reason": str(error)})
                 continue
             batches[(msg.language, target)].append((msg, example, _kinds))
+        held_out = examples_in(paths.held_out) if batches else {}
         for (language, target), items in batches.items():
             try:
-                path, outcomes = add_examples(paths.bot_data, language, target, [example for _, example, _ in items])
+                path, outcomes = add_examples(paths.bot_data, language, target, [example for _, example, _ in items],
+                                              held_out)
             except TrainingDataError as error:
                 for msg, _, _ in items:
                     result.refused.append({"event_id": msg.event_id, "text": shown(msg.text),
@@ -134,6 +136,11 @@ def label(db: Database, config: WorkspaceConfig, lead: Any, event_ids: list[int]
                 continue
             file = relative(path, paths.root)
             for (msg, example, replaced), outcome in zip(items, outcomes, strict=True):
+                if outcome.status == "held_out":
+                    result.refused.append({"event_id": msg.event_id, "text": example,
+                                           "reason": "este texto é uma das mensagens de avaliação (bot/evaluation); "
+                                                     "treinar com ela esconderia pioras do modelo"})
+                    continue
                 if outcome.status == "other_intent":
                     result.refused.append({"event_id": msg.event_id, "text": example,
                                            "reason": f"este texto já é exemplo da intenção {outcome.existing!r}"})

@@ -72,14 +72,18 @@ def _examples_of(path: Path) -> Iterator[tuple[str, str]]:
                     yield str(item["intent"]), line[2:].strip()
 
 
-def known_examples(bot_data: Path) -> dict[str, str]:
-    """Every training example of every NLU file: compared form -> intent (the first one, as Rasa would see it)."""
+def examples_in(folder: Path) -> dict[str, str]:
+    """Every example of every Rasa NLU file in ``folder``: compared form -> intent (the first one, as Rasa sees it)."""
     known: dict[str, str] = {}
-    folder = nlu_dir(bot_data)
     for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
         for intent, example in _examples_of(path):
             known.setdefault(example_key(example), intent)
     return known
+
+
+def known_examples(bot_data: Path) -> dict[str, str]:
+    """Every training example of the bot (``bot/data/nlu/*.yml``)."""
+    return examples_in(nlu_dir(bot_data))
 
 
 @contextmanager
@@ -207,19 +211,22 @@ def write_atomic(path: Path, text: str) -> None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one example: ``written``, ``same_intent`` (already there: nothing to do) or
-    ``other_intent`` (refused: ``existing`` names the intent that already has it)."""
+    """What happened to one example: ``written``, ``same_intent`` (already there: nothing to do),
+    ``other_intent`` (refused: ``existing`` names the intent that already has it) or ``held_out`` (refused: it
+    is one of the held-out messages models are evaluated on, ``existing`` is its intent there)."""
 
     example: str
     status: str
     existing: str | None = None
 
 
-def add_examples(bot_data: Path, language: str, intent: str, examples: list[str]) -> tuple[Path, list[Outcome]]:
+def add_examples(bot_data: Path, language: str, intent: str, examples: list[str],
+                 held_out: dict[str, str] | None = None) -> tuple[Path, list[Outcome]]:
     """Append the examples that are new to ``intent`` in the language's file. Call inside :func:`data_lock`.
 
     Duplicates are checked against every NLU file (Rasa refuses one text in two intents whatever the file) and
-    within the batch itself.
+    within the batch itself. ``held_out`` (compared form -> intent) are texts that must never be trained on:
+    a model evaluated on messages it learnt would hide exactly the regressions the evaluation is for.
     """
     path = language_file(bot_data, language)
     if not path.is_file():
@@ -230,7 +237,9 @@ def add_examples(bot_data: Path, language: str, intent: str, examples: list[str]
     for example in examples:
         key = example_key(example)
         existing = known.get(key)
-        if existing is None:
+        if held_out and key in held_out:
+            outcomes.append(Outcome(example, "held_out", held_out[key]))
+        elif existing is None:
             known[key] = intent
             new.append(example)
             outcomes.append(Outcome(example, "written"))

@@ -164,6 +164,10 @@ def test_text_in_another_intent_is_refused_naming_it_same_intent_is_a_no_op(
     r = lead_client.post("/api/lead/inbox/label", json={"event_ids": [hello], "action": "intent",
                                                         "intent": "greet"}).json()
     assert r["written"] == [] and r["refused"] == [] and r["unchanged"][0]["intent"] == "greet"
+    # A held-out evaluation message (bot/evaluation) never becomes training data.
+    held = say(workspace_app, cid, "Eae, bom dia", "greet", 0.5)
+    r = lead_client.post("/api/lead/inbox/label", json={"event_ids": [held], "action": "confirm"}).json()
+    assert r["written"] == [] and "bot/evaluation" in r["refused"][0]["reason"]
     assert pt.read_text(encoding="utf-8") == before
 
 
