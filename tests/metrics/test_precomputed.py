@@ -166,3 +166,27 @@ def test_generated_log_same_numbers_sqlite(tmp_path: Any) -> None:
 def test_generated_log_same_numbers_postgres() -> None:
     with fresh_pg_schema("test_metrics_pre") as url:
         _check_generated(_generated(url))
+
+
+def test_background_catch_up_after_commit(world: World) -> None:
+    """Without any report asking, the bus listener wakes the background task, which brings the samples up."""
+    import time
+
+    metrics = world.app.state.metrics
+    world.at(sp("2026-11-27 10:00"))
+    cid, tok = world.customer("pt")
+    world.rasa.expect(cid, "Vou ver.", "order_status", 1)
+    world.say(tok, "meu pedido?")
+    high = last_event(metrics)
+    deadline = time.monotonic() + 20
+    done = -1
+    while time.monotonic() < deadline:
+        with metrics.db.session() as s:
+            done = s.scalar(select(MetricCursor.last_event_id).where(
+                MetricCursor.name == metrics.store.cursor_name)) or 0
+        if done >= high:
+            break
+        time.sleep(0.2)
+    assert done >= high
+    with metrics.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MetricSample).where(MetricSample.conversation_id == cid))
