@@ -215,3 +215,12 @@ def test_unpublish_takes_the_pair_out_of_search_and_help_center_then_publish_bri
     assert ("article_published", "article:en/compare-products") in actions
     assert ("article_published", "article:pt/comparar-produtos") in actions
     assert check_folder(kb) == []
+
+
+def test_unpublishing_an_article_others_link_to_is_refused_with_the_links(workspace_app, lead_client) -> None:
+    r = lead_client.post("/api/lead/articles/pt/troca-por-defeito/unpublish")
+    assert r.status_code == 422
+    problems = r.json()["problems"]
+    assert len(problems) >= 6 and all("points to a draft" in p for p in problems), problems
+    assert read(lead_client, "pt/troca-por-defeito")["status"] == "published"
+    assert workspace_app.client().get("/help/pt/troca-por-defeito").status_code == 200
