@@ -259,3 +259,25 @@ def test_repository_files_untouched() -> None:
     repo_nlu = Path(__file__).resolve().parents[2] / "bot" / "data" / "nlu"
     text = "".join(p.read_text(encoding="utf-8") for p in repo_nlu.glob("*.yml"))
     assert "blablabla" not in text and "10002000" not in text
+
+
+def test_list_and_label_on_postgresql(make_workspace_app: Any) -> None:
+    """Production runs on PostgreSQL: the same list, label and duplicate-decision refusal there."""
+    from tests.handoff.conftest import fresh_pg_schema
+
+    with fresh_pg_schema("test_inbox") as url:
+        app = make_workspace_app(database_url=url)
+        client = app.login(app.lead.email)
+        cid = new_conversation(app)
+        first = say(app, cid, "onde esta minha encomenda 20481234", "order_status", 0.45)
+        second = say(app, new_conversation(app), "onde esta a minha encomenda 30577812?", "order_status", 0.5)
+        fallback = say(app, cid, "blablabla xpto zzz", "nlu_fallback", 0.3)
+        body = inbox(client)
+        assert body["groups"][0]["messages"][0]["event_id"] == fallback
+        assert {m["event_id"] for m in group_of(body, first)["messages"]} == {first, second}
+        r = client.post("/api/lead/inbox/label", json={"event_ids": [first, second], "action": "confirm"}).json()
+        assert len(r["written"]) == 2, r
+        again = client.post("/api/lead/inbox/label", json={"event_ids": [first], "action": "ignore"}).json()
+        assert again["ignored"] == 0 and "já foi decidida" in again["refused"][0]["reason"]
+        assert set(messages_of(inbox(client))) == {fallback}
+        app.close()
