@@ -114,7 +114,11 @@ EN = [
     ("the buds earphones won't pair", "product_support", "Try resetting the pairing.", []),
 ]
 ODD = [("asdf qwer", 0.21), ("vocês vendem geladeira de cerveja artesanal?", 0.34), ("kkkk ok", 0.42),
-       ("meu gato comeu o cabo do carregador, cobre?", 0.38)]
+       ("meu gato comeu o cabo do carregador, cobre?", 0.38), ("vcs parcelam no boleto?", 0.31),
+       ("da pra parcelar no boleto", 0.33), ("parcelamento no boleto bancário existe?", 0.29),
+       ("o app trava quando abro o carrinho", 0.36), ("aplicativo travando no carrinho", 0.35),
+       ("tem cupom pra primeira compra?", 0.44), ("cupom de desconto primeira compra", 0.4),
+       ("posso retirar na loja hoje?", 0.39), ("entregam no sábado?", 0.37)]
 KB = {"order_status": ("rastrear-pedido", "Como rastrear meu pedido", "/ajuda/rastrear-pedido"),
       "return_policy": ("politica-de-devolucao", "Política de devolução", "/ajuda/politica-de-devolucao"),
       "product_support": ("buds-pareamento", "Buds: como parear", "/ajuda/buds-pareamento")}

@@ -88,7 +88,7 @@ def main() -> int:
             running = build()
             demo_conversations(running)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--lang=pt-BR"])
                 page = browser.new_page(viewport=VIEWPORT, locale="pt-BR")
                 page.goto(f"{running.url}/console")
                 page.fill("#login-email", running.lead.email)
