@@ -281,3 +281,18 @@ def test_list_and_label_on_postgresql(make_workspace_app: Any) -> None:
         assert again["ignored"] == 0 and "já foi decidida" in again["refused"][0]["reason"]
         assert set(messages_of(inbox(client))) == {fallback}
         app.close()
+
+
+def test_warm_up_embeds_the_pending_messages_and_stops_when_asked(workspace_app: Any, seeded: dict[str, int]) -> None:
+    from services.workspace import api_inbox
+
+    app = workspace_app.app
+    _, forms = api_inbox.pending(workspace_app.db, workspace_app.config)
+    assert "onde esta minha encomenda 10002000" in forms  # grouped by the de-identified text
+    stopped = threading.Event()
+    stopped.set()
+    app.state.inbox_vectors = None
+    api_inbox._warm_up(app, stopped)
+    assert len(app.state.inbox_vectors._items) == 0
+    api_inbox._warm_up(app, threading.Event())
+    assert set(app.state.inbox_vectors._items) == set(forms)
