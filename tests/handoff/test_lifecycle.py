@@ -101,10 +101,11 @@ def test_the_whole_handoff_is_in_the_log_in_order(env: Env) -> None:
     history = env.app.state.conversations.history(cid)
     assert [e["kind"] for e in history] == [kinds.OPENED, kinds.ESCALATED, kinds.QUEUED, kinds.CUSTOMER_MESSAGE,
                                             kinds.AGENT_JOINED, kinds.AGENT_MESSAGE, kinds.NOTE, kinds.RESOLVED,
-                                            kinds.CSAT_REQUESTED, kinds.CSAT]
+                                            kinds.CSAT_REQUESTED, kinds.CSAT,
+                                            kinds.NPS_REQUESTED]  # a calm moment after the CSAT answer
     statuses = [e["status"] for e in history]
     assert statuses == ["bot", "queued", "queued", "queued", "assigned", "assigned", "assigned", "resolved",
-                        "resolved", "resolved"]
+                        "resolved", "resolved", "resolved"]
     by_kind = {e["kind"]: e for e in history}
     assert by_kind[kinds.ESCALATED]["data"]["reason"] == "customer_request"
     assert by_kind[kinds.AGENT_JOINED]["actor"] == "agent" and by_kind[kinds.AGENT_JOINED]["team"] == "atendimento"
