@@ -338,7 +338,8 @@ def closest_article(searcher: Any, question: Question) -> dict[str, Any] | None:
 
 def build_report(questions: list[Question], embed: Callable[[list[str]], np.ndarray], threshold: float,
                  since: datetime, until: datetime, searcher: Any = None,
-                 cross_language_bonus: float = 0.0) -> list[Gap]:
+                 cross_language_bonus: float = 0.0,
+                 closest: Callable[[Any, Question], dict[str, Any] | None] = closest_article) -> list[Gap]:
     """Cluster, rank (distinct customers, then the recent half, then recency) and describe the groups."""
     if not questions:
         return []
@@ -354,7 +355,7 @@ def build_report(questions: list[Question], embed: Callable[[list[str]], np.ndar
                         _distinct_in(group, middle, until + timedelta(seconds=1))))
     gaps.sort(key=lambda g: (-len(g.conversations), -g.second_half, -max(q.created_at for q in g.questions).timestamp()))
     for gap in gaps[:MAX_GAPS]:
-        gap.closest = closest_article(searcher, gap.representative)
+        gap.closest = closest(searcher, gap.representative)
     return gaps
 
 
@@ -365,6 +366,22 @@ class GapFinder:
         self.embed = EmbeddingCache(encode)
         self.last: dict[str, Gap] = {}
         self._lock = threading.Lock()
+        # (question, language, index version) -> closest article: a reload searches only new representatives
+        self._closest: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+
+    def closest(self, searcher: Any, question: Question) -> dict[str, Any] | None:
+        if searcher is None:
+            return None
+        key = (question.text, question.language, str(getattr(searcher.data, "version", "")))
+        with self._lock:
+            if key in self._closest:
+                return self._closest[key]
+        found = closest_article(searcher, question)
+        with self._lock:
+            if len(self._closest) > 5 * MAX_GAPS:
+                self._closest.clear()
+            self._closest[key] = found
+        return found
 
     def report(self, db: Database, settings: Any, searcher: Any = None,
                now: datetime | None = None) -> tuple[list[Gap], dict[str, Any]]:
@@ -373,7 +390,7 @@ class GapFinder:
         since = until - timedelta(days=settings.window_days)
         questions = collect(db, since, until, settings.max_questions)
         gaps = build_report(questions, self.embed, settings.cluster_similarity, since, until, searcher,
-                            settings.cross_language_bonus)
+                            settings.cross_language_bonus, self.closest)
         with self._lock:
             self.last = {g.id: g for g in gaps[:MAX_GAPS]}
         return gaps[:MAX_GAPS], {"since": iso(since), "until": iso(until), "questions": len(questions),

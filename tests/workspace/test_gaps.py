@@ -227,3 +227,19 @@ def test_draft_requests_that_cannot_work_are_clear_4xx(workspace_app, lead_clien
     # The same gap again gets a new id, never overwriting the first draft.
     again = lead_client.post(f"/api/lead/gaps/{gap}/draft", json={"langs": ["pt"]}).json()["drafts"][0]
     assert again["id"] == f"{art['id']}-2"
+
+
+def test_the_gap_report_on_postgresql(make_workspace_app) -> None:
+    """Production runs PostgreSQL: the same report (chunked IN lists, JSON event data, the chat_messages join)."""
+    from tests.handoff.conftest import fresh_pg_schema
+
+    with fresh_pg_schema("test_gaps") as url:
+        app = make_workspace_app(database_url=url)
+        for lang, source, text in [*CRYPTO[2:], *STORE]:
+            ask(app, lang, source, text)
+        answered(app)
+        gaps = gaps_of(app.login(app.lead.email))
+        by_topic = {("bitcoin" in " ".join(g["examples"]).lower()): g for g in gaps}
+        assert len(gaps) == 2 and by_topic[True]["customers"] == 3 and by_topic[False]["customers"] == 3
+        assert by_topic[True]["languages"] == {"pt": 1, "en": 2} and by_topic[False]["languages"] == {"pt": 2, "en": 1}
+        app.close()
