@@ -52,8 +52,8 @@ def clean(text: str, max_chars: int) -> str:
         raise RefusedText("a mensagem contém HTML; exemplos de treino são só texto")
     if MARKUP_RE.search(collapsed):
         raise RefusedText("a mensagem contém '](' ou ']{', que o Rasa leria como marcação de entidade")
-    if collapsed.startswith(("/", "#", "|", ">", "&", "*", "!", "%", "@", "`")) and len(collapsed) < 3:
-        raise RefusedText("a mensagem é só um símbolo")
+    if not any(c.isalnum() for c in collapsed):
+        raise RefusedText("a mensagem não tem letras nem números")
     return collapsed
 
 

@@ -221,7 +221,8 @@ class VectorCache:
                     self._items.popitem(last=False)
         with self._lock:
             for key in keys:
-                self._items.move_to_end(key, last=True) if key in self._items else None
+                if key in self._items:
+                    self._items.move_to_end(key)  # recently used: evicted last
             rows = [self._items.get(key) for key in keys]
         if any(r is None for r in rows):  # evicted meanwhile by a concurrent load: encode those again
             rows = [r if r is not None else np.asarray(self.encode([k]), dtype=np.float32)[0]

@@ -179,9 +179,10 @@ def test_bad_texts_are_refused_with_a_clear_reason_and_nothing_is_written(
     control_id = raw_turn(workspace_app, cid, "cancelar\x07 pedido", "cancel_order", 0.3)
     html_id = say(workspace_app, cid, "<b>quero</b> cancelar <script>alert(1)</script>", "cancel_order", 0.3)
     markup_id = say(workspace_app, cid, "cancelar [isso](order_number)", "cancel_order", 0.3)
+    symbols_id = say(workspace_app, cid, "?!?! ...", "cancel_order", 0.3)
     nlu = workspace_app.config.paths.bot_data / "nlu"
     before = {p.name: p.read_text(encoding="utf-8") for p in nlu.glob("*.yml")}
-    r = lead_client.post("/api/lead/inbox/label", json={"event_ids": [long_id, empty_id, control_id, html_id, markup_id],
+    r = lead_client.post("/api/lead/inbox/label", json={"event_ids": [long_id, empty_id, control_id, html_id, markup_id, symbols_id],
                                                         "action": "confirm"})
     assert r.status_code == 200
     reasons = {x["event_id"]: x["reason"] for x in r.json()["refused"]}
@@ -191,6 +192,7 @@ def test_bad_texts_are_refused_with_a_clear_reason_and_nothing_is_written(
     assert "controle" in reasons[control_id]
     assert "HTML" in reasons[html_id]
     assert "marcação" in reasons[markup_id]
+    assert "letras" in reasons[symbols_id]
     assert {p.name: p.read_text(encoding="utf-8") for p in nlu.glob("*.yml")} == before
 
 
