@@ -30,7 +30,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, not_, select, text
+from sqlalchemy.orm import Session
 
 from handoff.hours import BusinessHours
 from handoff.routing import Router
@@ -38,7 +39,7 @@ from services.conversations.models import ConversationEvent
 from services.db import Database
 from services.metrics import definitions as d
 from services.metrics.calendar import Durations
-from services.metrics.models import MetricCursor, MetricSample
+from services.metrics.models import MetricCursor, MetricDaily, MetricSample
 from services.metrics.store import Ev, load_conversations
 from services.metrics.timeline import split
 
@@ -47,6 +48,27 @@ log = logging.getLogger(__name__)
 HELD = "held"  # metric name of a stored backlog interval
 LOOKBACK = 200  # event ids re-read behind the cursor (PostgreSQL commit order, see the module docstring)
 BATCH = 400  # conversations replaced per transaction
+ROLLUP = ("day", "metric", "outcome", "key", "team", "language", "intent", "channel", "agent_id")
+
+
+def rollup(session: Session, days: set[Any] | None) -> None:
+    """Recount ``metric_daily`` for these business days (``None``: all) from ``metric_samples``.
+
+    Recounting whole days (a few thousand samples each) instead of adding and subtracting is what keeps the
+    rollup equal to the samples whatever was replaced. "Pending" bot answers and held intervals stay out.
+    """
+    if days is not None and not days:
+        return
+    t = MetricSample.__table__
+    where = [t.c.metric != HELD, not_(and_(t.c.metric == d.BOT_RESOLUTION, t.c.outcome == "pending"))]
+    if days is not None:
+        where.append(t.c.day.in_(days))
+        session.execute(delete(MetricDaily).where(MetricDaily.day.in_(days)))
+    else:
+        session.execute(delete(MetricDaily))
+    columns = [t.c[name] for name in ROLLUP]
+    session.execute(insert(MetricDaily).from_select(
+        [*ROLLUP, "n"], select(*columns, func.count()).where(*where).group_by(*columns)))
 
 
 def fingerprint(hours: BusinessHours, router: Router, window: timedelta) -> str:
@@ -121,6 +143,10 @@ class SampleStore:
                 cursor = s.get(MetricCursor, self.cursor_name)
                 done = cursor.last_event_id if cursor else None
                 high = s.scalar(select(func.max(ConversationEvent.id))) or 0
+                stale_rollup = (done is not None and s.scalar(select(MetricDaily.id).limit(1)) is None
+                                and s.scalar(select(MetricSample.id).limit(1)) is not None)
+                if stale_rollup:  # samples written before the rollup existed (an upgrade): count them once
+                    rollup(s, None)
                 if done is not None and high <= done:
                     return 0
                 if done is None:  # first run, or the definitions' inputs changed: rebuild everything
@@ -133,18 +159,24 @@ class SampleStore:
                 ids = list(s.scalars(select(ConversationEvent.conversation_id)
                                      .where(ConversationEvent.id > low, ConversationEvent.id <= high)
                                      .distinct()))
+            rebuild = done is None
             for i in range(0, len(ids), BATCH):
-                self.replace(ids[i:i + BATCH])
+                self.replace(ids[i:i + BATCH], recount=not rebuild)
             with self.db.session() as s:
                 row = s.get(MetricCursor, self.cursor_name, with_for_update=True)
+                if rebuild:
+                    rollup(s, None)
                 if row is not None and row.last_event_id < high:
                     row.last_event_id = high
+            if rebuild and ids:
+                self.analyze()
             if ids:
                 log.info("metrics: samples of %d conversation(s) recomputed up to event %d", len(ids), high)
             return len(ids)
 
-    def replace(self, conversation_ids: Iterable[str]) -> None:
-        """Recompute the rows of these conversations and swap them in, in one transaction."""
+    def replace(self, conversation_ids: Iterable[str], recount: bool = True) -> None:
+        """Recompute the rows of these conversations and swap them in, with the rollup of the days they touch
+        (old rows' days and new rows' days), in one transaction."""
         batch = list(conversation_ids)
         with self.db.session() as s:
             s.get(MetricCursor, self.cursor_name, with_for_update=True)  # serialises writers (PostgreSQL)
@@ -152,6 +184,19 @@ class SampleStore:
             rows: list[dict[str, Any]] = []
             for cid, events in log_.items():
                 rows.extend(self.conversation_rows(cid, events))
+            days: set[Any] = set()
+            if recount:
+                days = set(s.scalars(select(MetricSample.day).where(MetricSample.conversation_id.in_(batch))
+                                     .distinct()))
+                days |= {row["day"] for row in rows}
             s.execute(delete(MetricSample).where(MetricSample.conversation_id.in_(batch)))
             if rows:
                 s.execute(insert(MetricSample), rows)
+            if recount:
+                rollup(s, days)
+
+    def analyze(self) -> None:
+        """Fresh planner statistics after a bulk (re)build, so periods are read by scans, not row by row."""
+        with self.db.session() as s:
+            s.execute(text("ANALYZE metric_samples"))
+            s.execute(text("ANALYZE metric_daily"))

@@ -97,12 +97,12 @@ class StoredSource:
     """Samples read from ``metric_samples`` (brought up to date first)."""
 
     def __init__(self, service: MetricsService, query: MetricQuery, as_of: datetime) -> None:
-        self.db, self.query, self.as_of = service.db, query, as_of
+        self.db, self.query, self.as_of, self.hours = service.db, query, as_of, service.hours
         self.durations = Durations(service.hours, query.business_hours)
 
     def stats(self, group: str | None = None) -> dict[Any, Stats]:
         with self.db.session() as s:
-            return sql.stats(s, self.query, self.as_of, group)
+            return sql.stats(s, self.query, self.as_of, self.hours, group)
 
     def backlog(self) -> list[Sample]:
         with self.db.session() as s:

@@ -10,32 +10,42 @@ of the period are fetched and reduced in Python (still one indexed read, no JSON
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
+from handoff.hours import BusinessHours
 from services.metrics import definitions as d
 from services.metrics.aggregate import FRT_BUCKETS, VALUE_METRICS, Stats, Values
 from services.metrics.calendar import Durations
 from services.metrics.definitions import Held, Sample
-from services.metrics.models import MetricSample
+from services.metrics.models import MetricDaily, MetricSample
 from services.metrics.precompute import HELD
 from services.metrics.query import MetricQuery
 
 T = MetricSample.__table__
+D = MetricDaily.__table__
 GROUP_COLUMNS = {"team": T.c.team, "language": T.c.language, "intent": T.c.intent, "agent_id": T.c.agent_id,
                  "channel": T.c.channel, "day": T.c.day}
 
 
-def _filters(q: MetricQuery) -> list[Any]:
+def _filters(q: MetricQuery, table: Any = T) -> list[Any]:
     out = []
     for name, value in (("team", q.team), ("language", q.language), ("intent", q.intent),
                         ("agent_id", q.agent_id), ("channel", q.channel)):
         if value is not None:
-            out.append(GROUP_COLUMNS[name] == value)
+            out.append(table.c[name] == value)
     return out
+
+
+def _days(q: MetricQuery, hours: BusinessHours) -> tuple[date, date] | None:
+    """The period as business days ``[first, last)`` when it is whole days (what the API asks), else None."""
+    start, end = hours.local(q.start), hours.local(q.end)
+    if start.time() != time(0) or end.time() != time(0):
+        return None
+    return start.date(), end.date()
 
 
 def _day(value: Any) -> Any:
@@ -43,18 +53,35 @@ def _day(value: Any) -> Any:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def stats(session: Session, q: MetricQuery, as_of: datetime, group: str | None = None) -> dict[Any, Stats]:
-    """group value (``None`` when not grouped) -> the Stats of the samples anchored in the period."""
+def stats(session: Session, q: MetricQuery, as_of: datetime, hours: BusinessHours,
+          group: str | None = None) -> dict[Any, Stats]:
+    """group value (``None`` when not grouped) -> the Stats of the samples anchored in the period.
+
+    Counts come from the daily rollup when the period is whole business days (plus the "pending" bot answers,
+    read from the samples with their ``due``), else from the samples; values always from the samples.
+    """
     g = GROUP_COLUMNS[group] if group else literal(None)
     period = [T.c.at >= q.start, T.c.at < q.end, T.c.metric != HELD, *_filters(q)]
     outcome = case((and_(T.c.metric == d.BOT_RESOLUTION, T.c.outcome == "pending", T.c.due <= as_of), "assumed"),
                    else_=T.c.outcome)
     out: dict[Any, Stats] = defaultdict(Stats)
     conn = session.connection()
-    for key, metric, result, sample_key, n in conn.execute(
-            select(g, T.c.metric, outcome, T.c.key, func.count())
-            .where(*period).group_by(g, T.c.metric, outcome, T.c.key)):
-        out[_day(key) if group == "day" else key].counts[(metric, result or "", sample_key)] += n
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL work_mem = '64MB'"))  # sorts for the percentiles stay in memory
+    days = _days(q, hours)
+    if days is None:
+        counted = conn.execute(select(g, T.c.metric, outcome, T.c.key, func.count())
+                               .where(*period).group_by(g, T.c.metric, outcome, T.c.key)).all()
+    else:
+        gd = D.c[group] if group else literal(None)
+        counted = conn.execute(select(gd, D.c.metric, D.c.outcome, D.c.key, func.sum(D.c.n))
+                               .where(D.c.day >= days[0], D.c.day < days[1], *_filters(q, D))
+                               .group_by(gd, D.c.metric, D.c.outcome, D.c.key)).all()
+        counted += conn.execute(select(g, T.c.metric, outcome, T.c.key, func.count())
+                                .where(T.c.metric == d.BOT_RESOLUTION, T.c.outcome == "pending", *period)
+                                .group_by(g, T.c.metric, outcome, T.c.key)).all()
+    for key, metric, result, sample_key, n in counted:
+        out[_day(key) if group == "day" else key].counts[(metric, result or "", sample_key)] += int(n)
     v = T.c.value_bh if q.business_hours else T.c.value
     measured = [*period, T.c.metric.in_(VALUE_METRICS), v.is_not(None)]
     if conn.dialect.name == "postgresql":
