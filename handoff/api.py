@@ -20,7 +20,7 @@ from handoff.deps import HandoffDep, LoginThrottleDep
 from handoff.models import Agent
 from handoff.service import EscalationRequest, HandoffError, TurnReport
 from services.chat.service import AGENTS_CHANNEL, ChatError
-from services.deps import ChatTokensDep, DatabaseDep, SettingsDep
+from services.deps import MAX_ROW_ID, ChatTokensDep, DatabaseDep, RowId, SettingsDep
 from services.internal_auth import require_internal_token
 
 # Every state-changing call must come from this site (cookie-authenticated POSTs; see auth.require_same_origin).
@@ -192,7 +192,7 @@ def queue(svc: HandoffDep, agent: CurrentAgent,
 
 
 @router.get("/handoffs/{handoff_id}")
-def detail(handoff_id: int, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep) -> dict[str, Any]:
+def detail(handoff_id: RowId, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep) -> dict[str, Any]:
     """A chat as the console opens it: summary, transcript, live messages, notes, audit events."""
     try:
         result = svc.detail(agent, handoff_id)
@@ -203,7 +203,7 @@ def detail(handoff_id: int, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDe
 
 
 @router.get("/handoffs/{handoff_id}/transcript", response_model=None)
-def transcript(handoff_id: int, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep,
+def transcript(handoff_id: RowId, svc: HandoffDep, agent: CurrentAgent, db: DatabaseDep,
                format: Literal["json", "text"] = "json") -> Any:
     """Export the full transcript (bot part, human part, notes) as JSON or readable text."""
     try:
@@ -227,13 +227,13 @@ async def _act(coro: Any) -> Any:
 
 
 @router.post("/handoffs/{handoff_id}/claim")
-async def claim(handoff_id: int, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
+async def claim(handoff_id: RowId, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
     """Take a waiting chat. 409 when another agent was faster."""
     return {"handoff": await _act(svc.claim(agent, handoff_id))}
 
 
 @router.post("/handoffs/{handoff_id}/messages", status_code=201)
-async def send_message(handoff_id: int, body: TextIn, svc: HandoffDep,
+async def send_message(handoff_id: RowId, body: TextIn, svc: HandoffDep,
                        agent: CurrentAgent) -> dict[str, Any]:
     """An agent message to the customer (the console normally uses the WebSocket)."""
     message = await _act(svc.send_message(agent, handoff_id, body.text))
@@ -241,35 +241,35 @@ async def send_message(handoff_id: int, body: TextIn, svc: HandoffDep,
 
 
 @router.post("/handoffs/{handoff_id}/notes", status_code=201)
-async def add_note(handoff_id: int, body: TextIn, svc: HandoffDep,
+async def add_note(handoff_id: RowId, body: TextIn, svc: HandoffDep,
                    agent: CurrentAgent) -> dict[str, Any]:
     """An internal note; never shown to the customer."""
     return {"note": await _act(svc.add_note(agent, handoff_id, body.text))}
 
 
 @router.post("/handoffs/{handoff_id}/transfer")
-async def transfer(handoff_id: int, body: TransferIn, svc: HandoffDep,
+async def transfer(handoff_id: RowId, body: TransferIn, svc: HandoffDep,
                    agent: CurrentAgent) -> dict[str, Any]:
     return {"handoff": await _act(svc.transfer(agent, handoff_id, body.team, body.agent_id))}
 
 
 @router.post("/handoffs/{handoff_id}/resolve")
-async def resolve(handoff_id: int, body: ResolveIn, svc: HandoffDep,
+async def resolve(handoff_id: RowId, body: ResolveIn, svc: HandoffDep,
                   agent: CurrentAgent) -> dict[str, Any]:
     """Close with a resolution tag; the bot resumes and the customer is asked for CSAT."""
     return {"handoff": await _act(svc.close(agent, handoff_id, "resolved", body.tag, body.note))}
 
 
 @router.post("/handoffs/{handoff_id}/handback")
-async def handback(handoff_id: int, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
+async def handback(handoff_id: RowId, svc: HandoffDep, agent: CurrentAgent) -> dict[str, Any]:
     """Give the conversation back to the bot (no CSAT)."""
     return {"handoff": await _act(svc.close(agent, handoff_id, "handed_back"))}
 
 
 @router.get("/audit")
 def audit_log(db: DatabaseDep, lead: Annotated[Agent, Depends(auth.require_lead)],
-              agent_id: int | None = Query(default=None, ge=1, lt=2 ** 63),
-              handoff_id: int | None = Query(default=None, ge=1, lt=2 ** 63),
+              agent_id: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
+              handoff_id: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
               limit: int = Query(default=200, ge=1, le=1000)) -> dict[str, Any]:
     """Leads only, latest first: ``entries`` (sign-ins, sign-outs, availability, transcript views, exports) and
     ``conversation_actions`` (claims, transfers, resolutions, hand-backs, notes, from the event log)."""

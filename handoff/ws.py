@@ -41,7 +41,8 @@ from handoff.models import Agent, Handoff
 from handoff.service import HandoffError, HandoffService
 from services.chat.service import AGENTS_CHANNEL, ChatError, conversation_channel
 from services.db import Database
-from services.deps import ChatConfigDep, DatabaseDep
+from services.deps import MAX_ROW_ID, ChatConfigDep, DatabaseDep
+from textnorm.unicode import valid_text, visible
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -170,8 +171,8 @@ class AgentSocket:
             await asyncio.to_thread(self.svc.touch, self.agent.id)
             await self.send({"type": "pong"})
             return
-        if not isinstance(handoff_id, int) or isinstance(handoff_id, bool):
-            await self.error("bad_frame", "handoff_id (integer) is required")
+        if not isinstance(handoff_id, int) or isinstance(handoff_id, bool) or not 1 <= handoff_id <= MAX_ROW_ID:
+            await self.error("bad_frame", f"handoff_id (an integer from 1 to {MAX_ROW_ID}) is required")
             return
         if kind == "watch":
             await self.watch(handoff_id)
@@ -181,7 +182,8 @@ class AgentSocket:
             cmid = frame.get("client_message_id")
             text = frame.get("text")
             limit = self.max_message_chars  # the one limit, services/chat/chat.yml
-            if not isinstance(text, str) or not text.strip() or len(text) > limit:
+            text = valid_text(text).strip() if isinstance(text, str) else None
+            if not text or not visible(text) or len(text) > limit:
                 await self.error("bad_text", f"text must be 1-{limit} characters", client_message_id=cmid)
                 return
             message = await self.svc.send_message(self.agent, handoff_id, text)
@@ -210,7 +212,7 @@ class AgentSocket:
                     continue
                 try:
                     frame = json.loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):  # malformed, or nested deeper than the parser goes
                     await self.error("bad_frame", "malformed JSON")
                     continue
                 if not isinstance(frame, dict):

@@ -13,6 +13,9 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+WS_MAX_BYTES = 128 * 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the Lumo services app (chat, help center, search, handoff).")
     parser.add_argument("--host", default=os.environ.get("SERVICES_HOST") or os.environ.get("HOST") or "127.0.0.1")
@@ -27,7 +30,10 @@ def main() -> None:
     import uvicorn
 
     uvicorn.run("services.app:create_app", factory=True, host=args.host, port=args.port,
-                log_level=args.log_level, ws_ping_interval=20, ws_ping_timeout=20)
+                log_level=args.log_level, ws_ping_interval=20, ws_ping_timeout=20,
+                # A frame larger than this is refused by uvicorn before it is buffered (its default buffers 16 MiB
+                # per frame); the app's own limits (chat.yml max_message_chars, 64 kB console frames) sit below it.
+                ws_max_size=WS_MAX_BYTES)
 
 
 if __name__ == "__main__":

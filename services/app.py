@@ -18,7 +18,7 @@ from typing import Protocol
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from fastapi import FastAPI  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.middleware.gzip import GZipMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402
@@ -140,6 +140,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ok = all(checks.values())
         return JSONResponse({"status": "ok" if ok else "unavailable", "app_env": settings.app_env, "checks": checks,
                              "features": [f.name for f in enabled]}, status_code=200 if ok else 503)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def unreadable_text(_request: Request, _error: UnicodeEncodeError) -> JSONResponse:
+        """A lone UTF-16 surrogate (JSON allows spelling one) cannot be stored or sent: a clear 422, not a 500.
+        Customers' and agents' message texts are repaired instead (textnorm.unicode.valid_text)."""
+        return JSONResponse({"detail": "the text contains an invalid character (a lone UTF-16 surrogate)"},
+                            status_code=422)
 
     app.include_router(orders_router)
     for feature in enabled:

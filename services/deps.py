@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Path
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
@@ -21,6 +21,11 @@ from services.chat.tokens import TokenSigner
 from services.conversations.lifecycle import Conversations
 from services.db import Database
 from services.settings import Settings
+
+# The largest id an INTEGER column holds in PostgreSQL (SQLite's are wider); a larger id in a URL is a 422,
+# not a database overflow and a 500.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id (1 to 2,147,483,647)")]
 
 
 def state_of(conn: HTTPConnection, name: str) -> Any:

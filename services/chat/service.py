@@ -35,11 +35,10 @@ from services.conversations import status as st
 from services.conversations.lifecycle import Conversations, Tx
 from services.conversations.models import ConversationEvent
 from services.db import Database
+from textnorm.unicode import valid_text, visible
 
 log = logging.getLogger(__name__)
 
-# Control characters other than tab/newline (binary garbage, NULs that PostgreSQL rejects in text columns).
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # Button payloads forwarded to Rasa: an intent (optionally with entities JSON), never arbitrary text.
 _RASA_PAYLOAD_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(\{.{0,400}\})?$", re.DOTALL)
@@ -63,10 +62,12 @@ AGENTS_CHANNEL = "agents"
 
 
 def clean_text(raw: object) -> str:
-    """Normalise a customer's text: strings only, control characters removed, outer whitespace trimmed."""
+    """Normalise a customer's text: strings only, control characters removed, lone surrogates replaced, outer
+    whitespace trimmed; only invisible characters (zero-width spaces…) count as empty."""
     if not isinstance(raw, str):
         return ""
-    return _CONTROL_RE.sub("", raw.replace("\r\n", "\n")).strip()
+    text = valid_text(raw.replace("\r\n", "\n")).strip()
+    return text if visible(text) else ""
 
 
 class ChatService:

@@ -79,7 +79,7 @@ class ChatSocket:
             return None
         try:
             frame = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # malformed, or nested deeper than the parser goes
             await self.error("bad_frame")
             return None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):

@@ -73,3 +73,22 @@ def test_files_it_creates_are_private(services_process) -> None:
 def test_listens_on_loopback_only(services_process) -> None:
     *_, port = services_process
     assert listening_addresses(port) == {LOOPBACK_V4}
+
+
+def test_oversized_websocket_frames_are_refused_before_they_are_buffered(services_process) -> None:
+    """uvicorn's default buffers frames up to 16 MiB before the app's limits apply (memory grew ~200 MB under ten
+    clients); the app process refuses anything over its WS_MAX_BYTES with close code 1009 (message too big)."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from services.__main__ import WS_MAX_BYTES
+
+    url, _, _, port = services_process
+    with connect(f"ws://127.0.0.1:{port}/ws/chat", max_size=None, open_timeout=30) as ws:
+        ws.send('{"type": "hello", "lang": "pt"}')
+        assert '"welcome"' in ws.recv(timeout=30)
+        ws.send('{"type": "message", "text": "' + "a" * (WS_MAX_BYTES + 1024) + '"}')
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=30)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
