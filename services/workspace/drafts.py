@@ -26,6 +26,7 @@ from services.workspace.articles import ArticleError, ArticleFiles, Change
 from services.workspace.gaps import Gap, normal
 from textnorm import fold, stopwords_for, words
 from textnorm.frontmatter import CATEGORIES, LANGS, MAX_ID_CHARS
+from texts import catalogue
 
 MAX_QUESTIONS = 12
 MAX_ANSWERS = 8
@@ -37,12 +38,12 @@ TEMPLATE = {
            "questions": "Perguntas dos clientes", "answers": "O que os atendentes responderam",
            "none": "Nenhum atendente respondeu a estas perguntas ainda.",
            "help": "Ainda precisa de ajuda?",
-           "help_text": "Fale com a gente pelo chat aqui no site ou pelo telefone 0800 555 0123."},
+           "help_text": "Fale com a gente pelo chat aqui no site ou pelo telefone {phone}, {hours}."},
     "en": {"lead": "Write the answer here in 1–2 sentences: many customers read nothing else.",
            "questions": "Customers' questions", "answers": "What the agents answered",
            "none": "No agent has answered these questions yet.",
            "help": "Still need help?",
-           "help_text": "Talk to us in the chat on this site or call 0800 555 0123."},
+           "help_text": "Talk to us in the chat on this site or call {phone}, {hours}."},
 }
 
 
@@ -104,6 +105,12 @@ def _yaml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def company(lang: str) -> dict[str, str]:
+    """The phone and hours from texts/company.yml (each fact is written there only)."""
+    facts = catalogue().company(lang)
+    return {"phone": str(facts.phone), "hours": str(facts.hours)}
+
+
 def render(lang: str, art_id: str, title: str, category: str, tags: list[str], translation: str | None,
            questions: list[str], answers: list[str], today: dt.date) -> str:
     words_ = TEMPLATE[lang]
@@ -114,7 +121,7 @@ def render(lang: str, art_id: str, title: str, category: str, tags: list[str], t
     front.append("status: draft")
     body = [words_["lead"], "", f"## {words_['questions']}", "", *map(_quote, questions), "",
             f"## {words_['answers']}", "", *(map(_quote, answers) if answers else [words_["none"]]), "",
-            f"## {words_['help']}", "", words_["help_text"], ""]
+            f"## {words_['help']}", "", words_["help_text"].format(**company(lang)), ""]
     return "---\n" + "\n".join(front) + "\n---\n" + "\n".join(body)
 
 
