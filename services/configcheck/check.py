@@ -156,7 +156,11 @@ def check_all(policy: Path | None = None, settings: Path | None = None, chat: Pa
     found, parsed_policy = check_yaml(policy_path, PolicyFile)
     problems += found
     problems += check_yaml(settings or settings_file(), SettingsFile, required=False)[0]
-    problems += check_yaml(chat or chat_file(), ChatFile, required=False)[0]
+    chat_path = chat or chat_file()
+    found, parsed_chat = check_yaml(chat_path, ChatFile, required=False)
+    problems += found
+    if parsed_chat is not None:
+        problems += _unknown_intents(chat_path, "survey_end_intents", parsed_chat.survey_end_intents)
     problems += check_yaml(workspace or workspace_file(), WorkspaceFile, required=False)[0]
     catalogue = None
     try:
@@ -192,6 +196,17 @@ def check_all(policy: Path | None = None, settings: Path | None = None, chat: Pa
                                                 f"'{lang}' is not a language of texts/company.yml "
                                                 f"({', '.join(catalogue.languages)})"))
     return problems
+
+
+def _unknown_intents(path: Path, key: str, intents: list[str]) -> list[Problem]:
+    """Intents a settings file names that the bot does not have (a typo would silently never match)."""
+    try:
+        domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []  # the bot's own checks report a broken domain
+    known = {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []}
+    return [Problem(_shown(path), key, f"'{intent}' is not an intent of domain.yml") for intent in intents
+            if intent not in known]
 
 
 def ensure_valid(**paths: Path | None) -> None:

@@ -196,6 +196,9 @@ def test_survey_settings_are_validated(tmp_path: Path) -> None:
     assert {"nps_every_days", "survey_end_intents"} <= found
     chat.write_text("nps_every_days: trinta\n")
     assert "nps_every_days" in {p.key for p in check_all(chat=chat)}
+    chat.write_text("survey_end_intents: [goodbye, tchau]\n")  # a typo would silently never ask
+    assert [p.problem for p in check_all(chat=chat) if p.key == "survey_end_intents"] == \
+        ["'tchau' is not an intent of domain.yml"]
     chat.write_text("nps_every_days: 45\nsurvey_end_intents: [goodbye]\n")
     assert not [p for p in check_all(chat=chat) if p.file == str(chat)]
 
