@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from handoff import webhooks
 from handoff.models import Handoff
+from handoff.service import EscalationRequest
 from services.chat.service import AGENTS_CHANNEL
 from services.conversations import kinds
 from services.conversations.bus import Event, EventBus
@@ -165,7 +166,17 @@ def register(bus: EventBus, service: HandoffService) -> None:
             log.warning("Rasa did not resume conversation %s yet; the gateway will on its next message",
                         conversation_id)
 
+    async def contact_left(event: Event) -> None:
+        """Contact details left with no handoff open (the assistant was unavailable) reach a team: the
+        conversation is escalated like a request for a person, so it waits in the team's queue, or as an
+        offline ticket out of hours, instead of sitting in a table nobody reads."""
+        if await asyncio.to_thread(service.open_handoff, event.conversation_id) is not None:
+            return  # already with a team: the agents' consoles show the contact (services/chat/listeners.py)
+        await service.escalate(EscalationRequest(event.conversation_id, "customer_request",
+                                                 reason_detail="left contact details"))
+
     bus.on_transaction(tuple(WEBHOOK_EVENTS), webhook_outbox)
+    bus.on_commit(kinds.CONTACT_LEFT, contact_left)
     bus.on_commit(tuple(WEBHOOK_EVENTS), wake_webhooks)
     bus.on_commit(kinds.QUEUED, queued)
     bus.on_commit(kinds.AGENT_JOINED, agent_joined)
