@@ -194,9 +194,14 @@ def parse_filters(params: Mapping[str, Sequence[str]], page_size: int = 25) -> F
 
 # -- search --------------------------------------------------------------------------------------------------
 def _event(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The conversation has an event matching ``conditions`` (uses the (conversation_id, id) index)."""
+    """The conversation has an event matching ``conditions``.
+
+    ``id IN (SELECT conversation_id ...)`` rather than a correlated ``EXISTS``: without statistics SQLite runs
+    an ``EXISTS`` through the (kind, created_at) index, once per conversation (a minute on 10k conversations);
+    ``IN`` reads the matching events once and probes a set (both SQLite and PostgreSQL plan it that way).
+    """
     ev = ConversationEvent
-    return select(ev.id).where(ev.conversation_id == Conversation.id, *conditions).exists()
+    return Conversation.id.in_(select(ev.conversation_id).where(*conditions))
 
 
 def _like(text: str) -> str:
@@ -205,9 +210,13 @@ def _like(text: str) -> str:
 
 
 def conditions(f: Filters, tz: ZoneInfo) -> list[ColumnElement[bool]]:
-    """One SQL condition per filter (``AND``-ed); only conversations in which the customer wrote something."""
+    """One SQL condition per filter (``AND``-ed); only conversations in which something was said.
+
+    ``last_seq > 0`` (a message was stored) rather than "has a customer_message event": a widget opened and
+    closed without a word is not worth reviewing, and the column test costs nothing per conversation.
+    """
     ev, data = ConversationEvent, ConversationEvent.data
-    out: list[ColumnElement[bool]] = [_event(ev.kind == kinds.CUSTOMER_MESSAGE)]
+    out: list[ColumnElement[bool]] = [Conversation.last_seq > 0]
     if f.date_from:
         out.append(Conversation.created_at >= _utc_midnight(f.date_from, tz))
     if f.date_to:
@@ -238,16 +247,13 @@ def conditions(f: Filters, tz: ZoneInfo) -> list[ColumnElement[bool]]:
     if f.csat_max is not None:
         out.append(Conversation.csat_rating <= f.csat_max)
     for tag in f.tags:
-        out.append(select(ReviewTag.tag).where(ReviewTag.conversation_id == Conversation.id,
-                                               ReviewTag.tag == tag).exists())
+        out.append(Conversation.id.in_(select(ReviewTag.conversation_id).where(ReviewTag.tag == tag)))
     if f.reviewed is not None:
-        has = select(ConversationReview.conversation_id).where(
-            ConversationReview.conversation_id == Conversation.id).exists()
+        has = Conversation.id.in_(select(ConversationReview.conversation_id))
         out.append(has if f.reviewed else ~has)
     if f.text:
-        out.append(select(ChatMessage.id).where(
-            ChatMessage.conversation_id == Conversation.id, ChatMessage.role == "customer",
-            func.lower(ChatMessage.text).like(_like(f.text), escape="\\")).exists())
+        out.append(Conversation.id.in_(select(ChatMessage.conversation_id).where(
+            ChatMessage.role == "customer", func.lower(ChatMessage.text).like(_like(f.text), escape="\\"))))
     return out
 
 
@@ -258,14 +264,19 @@ def _utc_midnight(day: date, tz: ZoneInfo) -> datetime:
 
 
 def search(db: Database, f: Filters, tz: ZoneInfo, low_confidence: float) -> dict[str, Any]:
-    """One page of matching conversations, newest first, with the total and a summary of each."""
+    """One page of matching conversations, newest first, with the total and a summary of each.
+
+    The filters run once: the matching ids come back in order (a few strings each, 10k in a millisecond or
+    two), giving the total and the page; only the page's rows are then read and summarised.
+    """
     where = and_(*conditions(f, tz))
     with db.session() as s:
-        total = s.scalar(select(func.count()).select_from(Conversation).where(where)) or 0
-        rows = s.scalars(select(Conversation).where(where)
-                         .order_by(Conversation.created_at.desc(), Conversation.id.desc())
-                         .offset((f.page - 1) * f.per_page).limit(f.per_page)).all()
-        summaries = _summaries(s, list(rows), low_confidence)
+        ids = s.scalars(select(Conversation.id).where(where)
+                        .order_by(Conversation.created_at.desc(), Conversation.id.desc())).all()
+        total = len(ids)
+        page_ids = ids[(f.page - 1) * f.per_page:f.page * f.per_page]
+        by_id = {c.id: c for c in s.scalars(select(Conversation).where(Conversation.id.in_(page_ids))).all()}
+        summaries = _summaries(s, [by_id[i] for i in page_ids if i in by_id], low_confidence)
     return {"conversations": summaries, "total": total, "page": f.page, "per_page": f.per_page,
             "pages": max(1, -(-total // f.per_page))}
 
