@@ -243,3 +243,9 @@ def test_the_gap_report_on_postgresql(make_workspace_app) -> None:
         assert len(gaps) == 2 and by_topic[True]["customers"] == 3 and by_topic[False]["customers"] == 3
         assert by_topic[True]["languages"] == {"pt": 1, "en": 2} and by_topic[False]["languages"] == {"pt": 2, "en": 1}
         app.close()
+
+
+def test_no_unanswered_questions_is_an_empty_report(workspace_app, lead_client: httpx.Client) -> None:
+    answered(workspace_app)
+    body = lead_client.get("/api/lead/gaps").json()
+    assert body["gaps"] == [] and body["window"]["questions"] == 0 and body["window"]["window_days"] == 30
