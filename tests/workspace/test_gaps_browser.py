@@ -6,6 +6,9 @@ messages are seeded through the product's code paths (see test_gaps.py). Custome
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import httpx
 
 from services.workspace import audit
@@ -41,6 +44,7 @@ def test_lead_turns_a_gap_into_a_published_article_in_the_browser(workspace_app)
         # The customer's HTML is text in the page: same characters, no element created.
         expect(page.locator("#panel-gaps")).to_contain_text("<img src=x onerror=window.__pwned=1>")
         assert page.locator("#panel-gaps img").count() == 0
+        shoot(page, "lead-gaps.png")
         card.get_by_role("button", name="Criar rascunho").click()
         expect(card.locator(".gap-status")).to_contain_text("Rascunho criado", timeout=30_000)
         card.locator(".gap-status a").first.click()  # pt first: opens the Articles area with the draft
@@ -53,6 +57,7 @@ def test_lead_turns_a_gap_into_a_published_article_in_the_browser(workspace_app)
         expect(preview).to_contain_text("não aceita bitcoin", timeout=10_000)
         expect(preview).to_contain_text("<script>window.__pwned=2</script>")  # shown as text
         assert preview.locator("script").count() == 0
+        shoot(page, "lead-article-editor.png")
         page.get_by_role("button", name="Salvar").click()
         expect(page.locator(".editor-message")).to_contain_text("Salvo", timeout=30_000)
         page.get_by_role("button", name="Publicar").click()
@@ -68,6 +73,14 @@ def test_lead_turns_a_gap_into_a_published_article_in_the_browser(workspace_app)
     assert hit["results"][0]["article_id"] == pt_id, hit
     assert [e["action"] for e in audit.entries(workspace_app.db)][:3] == [
         "article_published", "article_published", "article_saved"]
+
+
+def shoot(page, name: str) -> None:  # noqa: ANN001
+    """Screenshots for the README when ``LEAD_SCREENSHOTS`` names a folder (not taken otherwise)."""
+    folder = os.environ.get("LEAD_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name), full_page=False)
 
 
 def lambda_contains(fragment: str):  # noqa: ANN201 - a compiled regex for Playwright's to_have_value
