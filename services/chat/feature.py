@@ -56,6 +56,8 @@ async def on_startup(app: FastAPI) -> None:
     surveys.register(conversations.bus, app.state.chat.surveys)
     app.state.idle_closer = IdleCloser(conversations, timedelta(hours=config.close_idle_after_hours))
     app.state.idle_closer.start()
+    # Messages a previous run stored and acknowledged but never answered (killed mid-turn) are routed now.
+    app.state.chat.resume_unanswered()
 
 
 async def on_shutdown(app: FastAPI) -> None:

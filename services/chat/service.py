@@ -355,6 +355,8 @@ class ChatService:
         conv = await self.get_conversation(cid)
         if conv is None or conv.status in st.WITH_PEOPLE:
             return []  # a person has the chat: the real-time listener already showed it to the team
+        if await asyncio.to_thread(self.has_outcome, message):
+            return []  # a re-send of a message whose turn already ran (here or before a restart)
         channel = conversation_channel(cid)
         await self.hub.publish(channel, {"type": "typing", "role": "bot", "on": True})
         meta = {"language": conv.language, "channel": "web", **(metadata or {})}
@@ -419,9 +421,50 @@ class ChatService:
         Raises :class:`ChatError` for refused input and ``KeyError`` for an unknown conversation.
         """
         message, created = await self.store_customer_message(conversation_id, text, client_message_id, metadata)
-        if not created:
+        if not created and await asyncio.to_thread(self.has_outcome, message):
             return [message]
+        # New, or a re-send of one stored but never answered (the process died, Rasa's reply was lost): route it.
         return [message, *await self.route_customer_message(message, metadata)]
+
+    def has_outcome(self, message: ChatMessage) -> bool:
+        """Whether the customer got something for this message: a reply, an agent's message or a notice after
+        it, or a logged bot turn for it (a turn in which the bot said nothing).
+
+        Why: every stored customer message must get exactly one outcome. A message stored and acknowledged
+        whose routing never finished (the process was killed, a restart) has none; a re-send of its id, or the
+        start-up sweep (:meth:`resume_unanswered`), routes it instead of treating it as done.
+        """
+        cid = message.conversation_id
+        with self.db.session() as s:
+            later = s.scalar(select(ChatMessage.id).where(
+                ChatMessage.conversation_id == cid, ChatMessage.seq > message.seq,
+                ChatMessage.role.in_(("bot", "agent", "system"))).limit(1))
+            if later is not None:
+                return True
+            turns = s.scalars(select(ConversationEvent.data).where(
+                ConversationEvent.conversation_id == cid, ConversationEvent.kind == kinds.BOT_REPLY,
+                ConversationEvent.created_at >= message.created_at)).all()
+            return any((data or {}).get("customer_seq") == message.seq for data in turns)
+
+    def unanswered(self, within: timedelta) -> list[ChatMessage]:
+        """Customer messages of the last ``within`` in bot conversations that got no outcome, oldest first."""
+        since = utcnow() - within
+        with self.db.session() as s:
+            candidates = s.scalars(select(ChatMessage).join(Conversation, Conversation.id == ChatMessage.conversation_id)
+                                   .where(ChatMessage.role == "customer", ChatMessage.created_at >= since,
+                                          Conversation.status == st.BOT)
+                                   .order_by(ChatMessage.conversation_id, ChatMessage.seq)).all()
+        return [m for m in candidates if not self.has_outcome(m)]
+
+    def resume_unanswered(self, within: timedelta = timedelta(hours=1)) -> int:
+        """At start-up: route every recent message a previous run stored but never answered (in order, per
+        conversation, through the same lock as new messages); the number handed to routing."""
+        pending = self.unanswered(within)
+        for message in pending:
+            log.info("routing message %s of %s left unanswered by a previous run", message.seq,
+                     message.conversation_id)
+            self.spawn_route(message)
+        return len(pending)
 
     async def post_agent_message(self, conversation_id: str, text: str, author_name: str,
                                  agent_id: int | None = None, team: str | None = None) -> ChatMessage:

@@ -22,8 +22,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from services.chat.api import who_is
-from services.chat.identity import IdentityRefused, VisitorTokens
+from services.chat.identity import IdentityRefused, VisitorTokens, who_is
 from services.chat.service import ChatError, ChatService, conversation_channel
 from services.chat.texts import text as t
 from services.chat.tokens import TokenSigner
@@ -102,7 +101,7 @@ class ChatSocket:
             self.language = lang
         assert self.settings is not None and self.visitors is not None
         # Refused before anything is stored: a forged identity creates no conversation and touches none.
-        who = who_is(self.settings, self.visitors, frame.get("visitor"), frame.get("identity"))
+        who = who_is(self.settings.identity_secret, self.visitors, frame.get("visitor"), frame.get("identity"))
         cid = self.tokens.verify(frame.get("token"))
         conv, fresh, previous = await self.chat.open_for(cid, who, self.language)
         notice = None
@@ -142,7 +141,8 @@ class ChatSocket:
                 return
             await self.send({"type": "ack", "client_message_id": message.client_message_id, "seq": message.seq,
                              "duplicate": not created})
-            if created:
+            if created or not await asyncio.to_thread(self.chat.has_outcome, message):
+                # New, or a re-send of a message never answered (routing is idempotent: see has_outcome).
                 self.chat.spawn_route(message, metadata)
         elif kind == "typing":
             await self.chat.set_typing(self.conversation_id, "customer", bool(frame.get("on")))
