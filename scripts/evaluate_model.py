@@ -122,7 +122,9 @@ async def judge_cached(label: str, model: Path, examples: list[dict[str, str]], 
     result, predicted = await judge(label, model, examples, stories, start, span)
     if entry is not None:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        entry.write_text(json.dumps({"result": result, "predicted": predicted}, ensure_ascii=False))
+        tmp = entry.with_suffix(f".{os.getpid()}.tmp")  # atomic: a concurrent reader sees all or nothing
+        tmp.write_text(json.dumps({"result": result, "predicted": predicted}, ensure_ascii=False))
+        tmp.replace(entry)
     return result, predicted
 
 

@@ -18,7 +18,7 @@ from services.deps import DatabaseDep, SettingsDep, state_of
 from services.settings import REPO_ROOT
 from services.workspace import model_store, promotion
 from services.workspace.deps import SAME_ORIGIN, LeadDep, WorkspaceConfigDep
-from services.workspace.retrain import Retrainer
+from services.workspace.retrain import Retrainer, data_counts
 
 router = APIRouter(prefix="/api/lead/models", tags=["lead workspace"], dependencies=SAME_ORIGIN)
 MAX_REASON = 1000
@@ -45,7 +45,8 @@ def served_model(models_dir: Path) -> Path | None:
 async def on_startup(app: FastAPI) -> None:
     config, db = app.state.workspace_config, app.state.db
     model_store.fail_interrupted_jobs(db)
-    model_store.ensure_initial_version(db, config.paths.models, served_model(config.paths.models))
+    model_store.ensure_initial_version(db, config.paths.models, served_model(config.paths.models),
+                                       data_counts(config.paths.bot_data))
     app.state.retrainer = Retrainer(db, config)
 
 

@@ -159,15 +159,18 @@ def read_pointer(models_dir: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def ensure_initial_version(db: Database, models_dir: Path, served: Path | None) -> None:
-    """An empty registry gets the model Rasa serves now as version 1 (promoted), so there is a baseline."""
+def ensure_initial_version(db: Database, models_dir: Path, served: Path | None,
+                           data_counts: dict[str, int] | None = None) -> None:
+    """An empty registry gets the model Rasa serves now as version 1 (promoted), so there is a baseline;
+    ``data_counts`` (examples per intent now) is what the next version's "what changed" is compared with."""
     with db.session() as s:
         if latest(s) is not None:
             return
         file = read_pointer(models_dir) or served
         if file is None or not file.is_file():
             return
-        add_version(s, file, status=PROMOTED, changes={"summary": "modelo inicial (o que `make run` serve)"})
+        add_version(s, file, status=PROMOTED, changes={"summary": "modelo inicial (o que `make run` serve)"},
+                    data_counts=data_counts)
 
 
 # ---------------------------------------------------------------- jobs

@@ -86,9 +86,9 @@ def data_counts(bot_data: Path) -> dict[str, int]:
 
 def changes_since(db: Database, previous: model_store.ModelVersion | None, counts: dict[str, int]) -> dict[str, Any]:
     """The curation records since the previous version (helper A's table) and the per-intent count diff."""
-    diff = {}
+    diff: dict[str, int] = {}
     before = (previous.data_counts or {}) if previous else {}
-    for intent in sorted(set(before) | set(counts)):
+    for intent in sorted(set(before) | set(counts)) if before else ():  # no baseline: no diff to show
         delta = counts.get(intent, 0) - before.get(intent, 0)
         if delta:
             diff[intent] = delta
@@ -117,7 +117,8 @@ def subprocess_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONHOME", "VIRTUAL_ENV"}}
     env.update({"PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1", "OMP_WAIT_POLICY": "PASSIVE",
                 "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "TOKENIZERS_PARALLELISM": "false",
-                "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "PYTHONWARNINGS": "ignore"})  # the live log shows progress; library deprecations are noise there
     env.setdefault("HF_HUB_OFFLINE", "1")
     return env
 
@@ -145,8 +146,34 @@ class Retrainer:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self.task
 
+    async def warm_current(self, current: Path) -> None:
+        """Judge the promoted model while validate and train run, into the evaluation cache.
+
+        Why: training is single-threaded (the encoder runs with one thread), so on two cores the second one is
+        mostly idle; the evaluate stage then only judges the candidate (the current model's result is cached).
+        """
+        paths = self.config.paths
+        command = [str(RASA_PY), "-m", "scripts.evaluate_model", "--candidate", str(current), "--held-out",
+                   str(paths.held_out), "--out", str(paths.models / f".warm-{os.getpid()}.json"),
+                   "--cache", str(paths.models / "evaluation-cache")]
+        if paths.test_stories.exists():
+            command += ["--stories", str(paths.test_stories)]
+        paths.models.mkdir(parents=True, exist_ok=True)
+        process = await asyncio.create_subprocess_exec(
+            *command, cwd=REPO_ROOT, env=subprocess_env(), stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
+        try:
+            await process.wait()
+        except asyncio.CancelledError:
+            kill_group(process)
+            raise
+
     async def run(self, job_id: int, lead: Any) -> None:
         paths, stage_seconds = self.config.paths, {}
+        with self.db.session() as s:
+            current = model_store.promoted(s)
+            current_file = Path(current.file) if current and Path(current.file).is_file() else None
+        warm = asyncio.create_task(self.warm_current(current_file)) if current_file is not None else None
         try:
             started = time.monotonic()
             await self.stage(job_id, "validate", [str(RASA_PY), "-m", "rasa", "data", "validate", "--domain",
@@ -164,8 +191,12 @@ class Retrainer:
             stage_seconds["train"] = round(time.monotonic() - started, 1)
             model_store.update_job(self.db, job_id, stage_seconds=dict(stage_seconds))
             started = time.monotonic()
+            if warm is not None and not warm.done():
+                model_store.update_job(self.db, job_id, stage="evaluate", lines=[
+                    "aguardando a avaliação do modelo atual (feita durante o treino)"])
+                await warm
             with self.db.session() as s:
-                current = model_store.promoted(s)
+                current = model_store.promoted(s)  # a lead may have promoted another version meanwhile
                 current_file = Path(current.file) if current and Path(current.file).is_file() else None
             result_file = paths.models / f"evaluation-job{job_id}.json"
             command = [str(RASA_PY), "-m", "scripts.evaluate_model", "--candidate", str(candidate),
@@ -188,6 +219,9 @@ class Retrainer:
             model_store.finish_job(self.db, job_id, model_store.FAILED, str(error))
         except Exception as error:  # the lead must see a failed job, never a job that hangs
             model_store.finish_job(self.db, job_id, model_store.FAILED, f"erro inesperado: {error!r}"[:2000])
+        finally:
+            if warm is not None and not warm.done():
+                warm.cancel()
 
     def last_train_seconds(self) -> float:
         from sqlalchemy import select
@@ -232,7 +266,7 @@ class Retrainer:
         model_store.update_job(self.db, job_id, stage=name, percent=low, lines=[f"== {stage_label(name)}"])
         process = await asyncio.create_subprocess_exec(
             *command, cwd=REPO_ROOT, env=subprocess_env(), stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+            stderr=asyncio.subprocess.STDOUT, start_new_session=True, limit=4 * 1024 * 1024)
         self.process = process
         started = time.monotonic()
         pending: list[str] = []
@@ -246,6 +280,8 @@ class Retrainer:
                     raw = await asyncio.wait_for(process.stdout.readline(), timeout=2.0)
                 except TimeoutError:
                     raw = None
+                except ValueError:  # a line longer than the limit (a progress bar without newlines)
+                    raw = await process.stdout.read(64 * 1024)
                 if raw == b"":
                     break
                 if raw:

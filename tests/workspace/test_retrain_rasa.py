@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.slow]
 
 # The bot falls back on this today; a lead labels it in the inbox as a charging (cable) problem.
 NEW_EXAMPLE, NEW_INTENT = "meu pet mordeu o cabo do fone", "device_not_charging"
+LOAD_TIMEOUT = 300  # Rasa loading a model takes a minute on a busy two-core machine
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +104,10 @@ def test_retrain_promote_rollback_and_hold_back(rasa_stack: Stack, make_workspac
     assert good["changes"]["intent_counts"] == {NEW_INTENT: 1}, good["changes"]
     evaluation = good["evaluation"]
     assert evaluation["current"]["model"].endswith(first["file"]) and evaluation["held_out"]["count"] >= 300
-    assert evaluation["candidate"]["stories"]["failed"] == []
+    # no story that passed with the current model fails with the candidate
+    assert set(evaluation["candidate"]["stories"]["failed"]) <= set(evaluation["current"]["stories"]["failed"])
     promoted_at = time.monotonic()
-    r = lead.post(f"/api/lead/models/{good['id']}/promote", json={})
+    r = lead.post(f"/api/lead/models/{good['id']}/promote", timeout=LOAD_TIMEOUT, json={})
     assert r.status_code == 200 and r.json()["failed"] == [], r.text
     done = time.monotonic()
     with capsys.disabled():
@@ -119,7 +121,7 @@ def test_retrain_promote_rollback_and_hold_back(rasa_stack: Stack, make_workspac
     assert any("20481234" in text for text in replies), (asked, replies)
 
     # 2. rolling back is one action and restores the earlier model's answers
-    r = lead.post(f"/api/lead/models/{first['id']}/rollback", json={})
+    r = lead.post(f"/api/lead/models/{first['id']}/rollback", timeout=LOAD_TIMEOUT, json={})
     assert r.status_code == 200, r.text
     assert served(stack) == first["file"] and intent_of(stack, NEW_EXAMPLE) == before
     statuses = {v["id"]: v["status"] for v in lead.get("/api/lead/models").json()["versions"]}
@@ -133,12 +135,13 @@ def test_retrain_promote_rollback_and_hold_back(rasa_stack: Stack, make_workspac
     assert any("'warranty'" in reason for reason in worse["verdict"]["reasons"]), worse["verdict"]
     changed = worse["evaluation"]["changed"]
     assert any(c["expected"] == "warranty" and c["after"] == "return_product" for c in changed)
-    r = lead.post(f"/api/lead/models/{worse['id']}/promote", json={})
+    r = lead.post(f"/api/lead/models/{worse['id']}/promote", timeout=LOAD_TIMEOUT, json={})
     assert r.status_code == 409 and served(stack) == first["file"]
-    r = lead.post(f"/api/lead/models/{worse['id']}/promote",
+    r = lead.post(f"/api/lead/models/{worse['id']}/promote", timeout=LOAD_TIMEOUT,
                   json={"override_reason": "teste: liberar mesmo assim para a campanha"})
     assert r.status_code == 200 and served(stack) == worse["file"], r.text
     actions = audit_actions(lead)
     for action in ("retrain_started", "model_promoted", "model_rolled_back", "candidate_held_back", "override"):
         assert action in actions, (action, actions)
-    lead.post(f"/api/lead/models/{first['id']}/rollback", json={})
+    r = lead.post(f"/api/lead/models/{first['id']}/rollback", timeout=LOAD_TIMEOUT, json={})
+    assert r.status_code == 200 and served(stack) == first["file"], r.text
