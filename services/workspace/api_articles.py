@@ -145,3 +145,15 @@ async def unpublish(lang: str, article_id: str, request: Request, db: DatabaseDe
                     config: WorkspaceConfigDep, body: StatusIn | None = None) -> Any:
     """Published → draft (with its translation): out of the search and the help center at once."""
     return await _set_status(request, db, lead, config, lang, article_id, DRAFT, body.version if body else None)
+
+
+async def on_startup(app: FastAPI) -> None:
+    """Warn when the lead edits one folder and the search indexes another (publishing would not reach the bot)."""
+    state = getattr(app.state, "search", None)
+    config = getattr(app.state, "workspace_config", None)
+    if state is None or config is None:
+        return
+    edited, indexed = config.paths.kb_articles.resolve(), state.settings.articles_dir.resolve()
+    if edited != indexed:
+        log.warning("the lead's Articles page edits %s but the search indexes %s (retrieval.yml articles_dir): "
+                    "published changes will not reach the bot or the help center", edited, indexed)
