@@ -15,13 +15,12 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from services.chat.identity import IdentityRefused, VisitorTokens, Who, verify
+from services.chat.identity import IdentityRefused, who_is
 from services.chat.models import Conversation
 from services.chat.service import ChatError, ChatService
 from services.chat.texts import text as t
 from services.chat.tokens import TokenSigner
 from services.deps import ChatDep, ChatTokensDep, SettingsDep
-from services.settings import Settings
 
 CORS_HEADERS = {
     # The widget may be embedded on another site. Authentication is the bearer token, never a cookie,
@@ -119,13 +118,6 @@ def _error(error: ChatError) -> JSONResponse:
     return JSONResponse(status_code=error.status, content={"detail": {"code": error.code, "message": error.message}})
 
 
-def who_is(settings: Settings, visitors: VisitorTokens, visitor_token: object, identity: object) -> Who:
-    """The visitor (always) and the signed customer (when an identity was passed); raises IdentityRefused."""
-    customer = verify(settings.identity_secret, identity) if identity is not None else None
-    visitor_id, token = visitors.resolve(visitor_token)
-    return Who(visitor_id=visitor_id, visitor_token=token, customer=customer)
-
-
 @router.post("/session", responses={403: {"description": "The identity's signature is wrong (nothing stored)"}})
 async def open_session(body: SessionIn, request: Request, chat: ChatDep, tokens: ChatTokensDep,
                        settings: SettingsDep) -> Any:
@@ -136,7 +128,7 @@ async def open_session(body: SessionIn, request: Request, chat: ChatDep, tokens:
     """
     lang = body.lang if body.lang in chat.config.languages else chat.config.default_language
     try:
-        who = who_is(settings, request.app.state.visitor_tokens, body.visitor,
+        who = who_is(settings.identity_secret, request.app.state.visitor_tokens, body.visitor,
                      body.identity.model_dump() if body.identity is not None else None)
     except IdentityRefused as refused:
         return JSONResponse(status_code=403, content={"detail": {"code": refused.code, "message": refused.message,

@@ -127,3 +127,11 @@ class Who:
     visitor_id: str
     visitor_token: str
     customer: Identity | None = None
+
+
+def who_is(secret: str, visitors: VisitorTokens, visitor_token: object, identity: object) -> Who:
+    """The visitor (always) and the signed customer (when the page passed an identity); raises IdentityRefused
+    before anything is stored, so a forged identity never creates or touches a conversation."""
+    customer = verify(secret, identity) if identity is not None else None
+    visitor_id, token = visitors.resolve(visitor_token)
+    return Who(visitor_id=visitor_id, visitor_token=token, customer=customer)
