@@ -26,8 +26,8 @@ class MetricSample(Base):
     __table_args__ = (
         Index("ix_metric_samples_at", "at", "metric"),
         Index("ix_metric_samples_conv", "conversation_id"),
-        # The bot answers still "pending" (counted with their ``due`` instant at read time, outside the rollup).
-        Index("ix_metric_samples_pending", "metric", "outcome", "at"),
+        # Bot answers whose 24 h window is still running at read time (few: the last day's), found by ``due``.
+        Index("ix_metric_samples_pending", "metric", "outcome", "due"),
         # Medians and p90 read only these columns: on PostgreSQL an index-only scan instead of the wide rows.
         Index("ix_metric_samples_values", "metric", "at",
               postgresql_include=["value", "value_bh", "team", "language", "intent", "agent_id", "channel"]),
@@ -59,8 +59,8 @@ class MetricDaily(Base):
 
     Why: a 30-day panel at 100k conversations counts ~750k samples; summed per day they are a few thousand rows.
     Kept by :mod:`services.metrics.precompute` for the days a catch-up touched (recounted from
-    ``metric_samples``, so it cannot drift from them). Bot answers still "pending" are left out: whether they
-    count as assumed depends on the instant of the report (their ``due``), so they are counted from the samples.
+    ``metric_samples``, so it cannot drift from them). Bot answers stored as "pending" are counted here as
+    pending; the reader turns into "assumed" all but those whose ``due`` is still ahead (read from the samples).
     """
 
     __tablename__ = "metric_daily"

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, not_, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from handoff.hours import BusinessHours
@@ -55,12 +55,13 @@ def rollup(session: Session, days: set[Any] | None) -> None:
     """Recount ``metric_daily`` for these business days (``None``: all) from ``metric_samples``.
 
     Recounting whole days (a few thousand samples each) instead of adding and subtracting is what keeps the
-    rollup equal to the samples whatever was replaced. "Pending" bot answers and held intervals stay out.
+    rollup equal to the samples whatever was replaced. Held intervals stay out; bot answers stored as "pending"
+    are counted as such (the reader moves those whose ``due`` has passed to "assumed").
     """
     if days is not None and not days:
         return
     t = MetricSample.__table__
-    where = [t.c.metric != HELD, not_(and_(t.c.metric == d.BOT_RESOLUTION, t.c.outcome == "pending"))]
+    where = [t.c.metric != HELD]
     if days is not None:
         where.append(t.c.day.in_(days))
         session.execute(delete(MetricDaily).where(MetricDaily.day.in_(days)))

@@ -74,12 +74,23 @@ def stats(session: Session, q: MetricQuery, as_of: datetime, hours: BusinessHour
                                .where(*period).group_by(g, T.c.metric, outcome, T.c.key)).all()
     else:
         gd = D.c[group] if group else literal(None)
-        counted = conn.execute(select(gd, D.c.metric, D.c.outcome, D.c.key, func.sum(D.c.n))
-                               .where(D.c.day >= days[0], D.c.day < days[1], *_filters(q, D))
-                               .group_by(gd, D.c.metric, D.c.outcome, D.c.key)).all()
-        counted += conn.execute(select(g, T.c.metric, outcome, T.c.key, func.count())
-                                .where(T.c.metric == d.BOT_RESOLUTION, T.c.outcome == "pending", *period)
-                                .group_by(g, T.c.metric, outcome, T.c.key)).all()
+        rolled = conn.execute(select(gd, D.c.metric, D.c.outcome, D.c.key, func.sum(D.c.n))
+                              .where(D.c.day >= days[0], D.c.day < days[1], *_filters(q, D))
+                              .group_by(gd, D.c.metric, D.c.outcome, D.c.key)).all()
+        # Stored "pending" bot answers are assumed resolved once their window ended; only those still inside
+        # it at ``as_of`` (the last day's, an index range on ``due``) are read to stay pending.
+        waiting = {(key, sample_key): int(n) for key, sample_key, n in conn.execute(
+            select(g, T.c.key, func.count())
+            .where(T.c.metric == d.BOT_RESOLUTION, T.c.outcome == "pending", T.c.due > as_of, *period)
+            .group_by(g, T.c.key))}
+        counted = []
+        for key, metric, result, sample_key, n in rolled:
+            if metric == d.BOT_RESOLUTION and result == "pending":
+                still = waiting.get((key, sample_key), 0)
+                counted += [(key, metric, "pending", sample_key, still), (key, metric, "assumed", sample_key,
+                                                                           int(n) - still)]
+            else:
+                counted.append((key, metric, result, sample_key, n))
     for key, metric, result, sample_key, n in counted:
         out[_day(key) if group == "day" else key].counts[(metric, result or "", sample_key)] += int(n)
     v = T.c.value_bh if q.business_hours else T.c.value

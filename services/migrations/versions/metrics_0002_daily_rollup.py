@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
     )
     op.create_index("ix_metric_daily_day", "metric_daily", ["day", "metric"])
-    op.create_index("ix_metric_samples_pending", "metric_samples", ["metric", "outcome", "at"])
+    op.create_index("ix_metric_samples_pending", "metric_samples", ["metric", "outcome", "due"])
     op.create_index("ix_metric_samples_values", "metric_samples", ["metric", "at"],
                     postgresql_include=["value", "value_bh", "team", "language", "intent", "agent_id", "channel"])
 
