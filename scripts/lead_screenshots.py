@@ -26,7 +26,8 @@ VIEWPORT = {"width": 1366, "height": 860}
 
 
 def capture(page: Any, base_url: str, out_dir: Path = OUT, tabs: tuple[str, ...] = TABS) -> list[Path]:
-    """With a lead signed in on ``page``: open each tab, wait for it to load, save ``lead-<tab>.png``."""
+    """With a lead signed in on ``page``: open each tab, wait for it to load, save ``lead-<tab>.png`` (and the
+newest conversation opened, ``lead-review-conversation.png``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for tab in tabs:
@@ -39,6 +40,13 @@ def capture(page: Any, base_url: str, out_dir: Path = OUT, tabs: tuple[str, ...]
         path = out_dir / f"lead-{tab}.png"
         page.screenshot(path=str(path), full_page=False)
         written.append(path)
+        if tab == "review" and page.locator("#review-results button.link").count():
+            page.locator("#review-results button.link").first.click()
+            page.wait_for_selector("#review-detail .turns")
+            page.wait_for_timeout(300)
+            path = out_dir / "lead-review-conversation.png"
+            page.screenshot(path=str(path), full_page=False)
+            written.append(path)
     return written
 
 

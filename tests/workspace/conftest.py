@@ -23,6 +23,11 @@ Fixture names are stable (the workspace areas' tests all use them):
     ``httpx.Client`` (base URL = the app) signed in as ``workspace_app.lead`` (role ``lead``, every team) and
     ``workspace_app.agent`` (role ``agent``, team ``atendimento``). Requests without an ``Origin`` header pass
     the CSRF check as the console's same-site calls do.
+
+Outside pytest, :func:`running_apps` (a context manager) builds the same apps (scripts/lead_screenshots.py).
+Past conversations for a test: ``scripts.lead_demo_data.seed(app.conversations, app.chat, specs)``.
+Several pytest runs at once on one machine: give each its own ``--basetemp`` (pytest keeps only the three
+newest temporary roots and deletes older ones, even while another run still uses them).
 """
 
 from __future__ import annotations
@@ -81,7 +86,14 @@ def copy_workspace_files(root: Path) -> WorkspacePaths:
             shutil.copy2(source, target)
         else:  # models, or a folder the repository does not have yet
             target.mkdir(parents=True, exist_ok=True)
+    # The articles are the search's (retrieval.yml articles_dir): each app's retrieval settings point here.
+    shutil.copytree(REPO_ROOT / "kb_articles", kb_copy(paths))
     return paths
+
+
+def kb_copy(paths: WorkspacePaths) -> Path:
+    """The temporary copy of kb_articles beside the other copies."""
+    return paths.root / "kb_articles"
 
 
 def retrieval_config_over(root: Path, articles: Path) -> Path:
@@ -154,6 +166,8 @@ class WorkspaceApp:
         self.conversations = app.state.conversations
         self.chat = app.state.chat
         self._clients: list[httpx.Client] = []
+        # The articles this app edits, indexes and shows (its retrieval settings' articles_dir).
+        self.kb_articles = Path(app.state.search.settings.articles_dir)
         self.lead = self.add_account(LEAD_EMAIL, LEAD_NAME, "lead", ["atendimento", "suporte"])
         self.agent = self.add_account(AGENT_EMAIL, AGENT_NAME, "agent", ["atendimento"])
 
@@ -210,7 +224,7 @@ def running_apps(tmp_path: Path, workspace_paths: WorkspacePaths,
         root.mkdir()
         monkeypatch.setenv("INTERNAL_TOKEN", INTERNAL)
         monkeypatch.setenv("HANDOFF_POLICY", str(write_policy(root, **{**ALWAYS_OPEN, **(policy or {})})))
-        monkeypatch.setenv("RETRIEVAL_CONFIG", str(retrieval_config_over(root, workspace_paths.kb_articles)))
+        monkeypatch.setenv("RETRIEVAL_CONFIG", str(retrieval_config_over(root, kb_copy(workspace_paths))))
         monkeypatch.delenv("RASA_TOKEN", raising=False)
         monkeypatch.setattr("retrieval.service.make_encoders", shared_encoders)
         values: dict[str, Any] = {"database_url": f"sqlite:///{root}/services.db", "data_dir": root,

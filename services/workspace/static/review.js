@@ -112,7 +112,8 @@ function turnNode(t) {
     case "kb_answer": return note(badge("artigo", "info"), ` mostrado: ${d.title || d.article_id}`, typeof d.score === "number" ? ` (${pct(d.score)})` : "");
     case "kb_feedback": return note(d.helped ? badge("ajudou", "good") : badge("não ajudou", "bad"), ` artigo ${d.article_id || ""}`);
     case "escalated": return note(badge("escalada", "info"), ` ${REASONS[d.reason] || d.reason}`, d.reason_detail ? ` — ${d.reason_detail}` : "");
-    case "queued": return note(`na fila da equipe ${t.team || d.team || ""}`, d.waiting === "offline" ? " (fora do horário)" : "");
+    case "queued": return note(`na fila da equipe ${t.team || d.team || ""}`, d.waiting && d.waiting !== "queued"
+      ? (d.why === "hours" ? " (fora do horário: recado)" : " (nenhum agente online: recado)") : "");
     case "agent_joined": return note(`${d.agent_name || "agente"} assumiu`);
     case "transferred": return note(`transferida ${d.to_team ? `para a equipe ${d.to_team}` : `para ${d.to_agent_name || "outro agente"}`}`);
     case "requeued": return note(`voltou para a fila (console de ${d.from_agent_name || "agente"} ausente)`);
@@ -212,7 +213,9 @@ export async function mount(section, api) {
       el("p", { class: "muted small" }, `id ${c.id} · confiança baixa: abaixo de ${pct(data.low_confidence)}`),
       el("div", { class: "detail-tools" }, tagEditor(api, c.id, data.tags, changed), reviewToggle(api, c.id, data.reviewed, changed)),
       el("ol", { class: "turns", "aria-label": "Turnos da conversa" }, ...data.turns.map(turnNode).filter(Boolean)));
-    listView.hidden = true; detailView.hidden = false; detailView.focus();
+    listView.hidden = true; detailView.hidden = false;
+    window.scrollTo(0, 0);
+    detailView.focus({ preventScroll: true });
   }
 
   listView.append(el("div", { class: "card" }, el("h2", {}, "Conversas"), form),
