@@ -33,15 +33,17 @@ LANGUAGE_CHANGED = "language_changed"
 # kind -> (actor, what ``data`` holds)
 CATALOGUE: dict[str, tuple[str, str]] = {
     OPENED: ("customer", "language, channel (web or another Rasa channel adopted at escalation)"),
-    CUSTOMER_MESSAGE: ("customer", "seq, text"),
-    BOT_REPLY: ("bot", "seq, text, intent, confidence, entities, actions, kb_article (when one was shown)"),
+    # Message texts live once, in chat_messages (joined on conversation and seq); events hold the seq.
+    CUSTOMER_MESSAGE: ("customer", "seq"),
+    BOT_REPLY: ("bot", "seq, customer_seq, intent, confidence, entities, actions, kb_article (when one was "
+                       "shown); a turn in which the bot said nothing has seq null and text \"\""),
     FALLBACK: ("bot", "seq of the customer message the bot did not understand, intent ranking head"),
     KB_ANSWER: ("bot", "article_id, title, url, score: a help-center passage shown with \"did this help?\""),
     KB_FEEDBACK: ("customer", "article_id, helped (true/false)"),
     ESCALATED: ("bot", "status change bot -> queued: reason, reason_detail, intent, handoff_id"),
     QUEUED: ("system", "team, priority, waiting (queued or offline ticket), position, handoff_id"),
     AGENT_JOINED: ("agent", "status change -> assigned: agent_id, agent_name, handoff_id"),
-    AGENT_MESSAGE: ("agent", "seq, text, agent_name"),
+    AGENT_MESSAGE: ("agent", "seq, agent_name"),
     NOTE: ("agent", "note_id, text (internal, never shown to the customer)"),
     TRANSFERRED: ("agent", "to_team or to_agent_id/to_agent_name, from_team, handoff_id"),
     REQUEUED: ("system", "status change assigned -> queued: the agent's console was gone for too long; "

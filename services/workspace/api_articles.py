@@ -11,17 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.requests import HTTPConnection
 
 from services.deps import DatabaseDep
 from services.helpcenter.articles import render_markdown
 from services.workspace import audit
 from services.workspace.articles import ArticleError, ArticleFiles, Outcome
-from services.workspace.deps import SAME_ORIGIN, LeadDep, WorkspaceConfigDep
+from services.workspace.deps import SAME_ORIGIN, LeadDep, articles_dir
 from textnorm.frontmatter import DRAFT, MAX_ARTICLE_BYTES, PUBLISHED, FrontMatterError, split_front_matter
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,12 @@ def refused(error: ArticleError) -> JSONResponse:
     return JSONResponse({"detail": error.message, "problems": error.problems}, status_code=error.status_code)
 
 
-def files(config: Any) -> ArticleFiles:
-    return ArticleFiles(config.paths.kb_articles)
+def article_files(conn: HTTPConnection) -> ArticleFiles:
+    """The articles the search indexes (retrieval.yml ``articles_dir``): the one folder pages and bot read."""
+    return ArticleFiles(articles_dir(conn))
+
+
+ArticlesDep = Annotated[ArticleFiles, Depends(article_files)]
 
 
 async def refresh_live(app: FastAPI) -> dict[str, Any]:
@@ -86,8 +91,8 @@ def outcome_body(outcome: Outcome, live: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("")
-async def list_articles(lead: LeadDep, config: WorkspaceConfigDep) -> dict[str, Any]:
-    return {"articles": await asyncio.to_thread(files(config).list)}
+async def list_articles(lead: LeadDep, articles: ArticlesDep) -> dict[str, Any]:
+    return {"articles": await asyncio.to_thread(articles.list)}
 
 
 @router.post("/preview")
@@ -102,18 +107,18 @@ def preview(body: PreviewIn, lead: LeadDep) -> dict[str, Any]:
 
 
 @router.get("/{lang}/{article_id}", response_model=None)
-async def read_article(lang: str, article_id: str, lead: LeadDep, config: WorkspaceConfigDep) -> Any:
+async def read_article(lang: str, article_id: str, lead: LeadDep, articles: ArticlesDep) -> Any:
     try:
-        return (await asyncio.to_thread(files(config).read, lang, article_id)).detail()
+        return (await asyncio.to_thread(articles.read, lang, article_id)).detail()
     except ArticleError as error:
         return refused(error)
 
 
 @router.put("/{lang}/{article_id}", response_model=None)
 async def save_article(lang: str, article_id: str, body: SaveIn, request: Request, db: DatabaseDep,
-                       lead: LeadDep, config: WorkspaceConfigDep) -> Any:
+                       lead: LeadDep, articles: ArticlesDep) -> Any:
     try:
-        outcome = await asyncio.to_thread(files(config).save, lang, article_id, body.text, body.version)
+        outcome = await asyncio.to_thread(articles.save, lang, article_id, body.text, body.version)
     except ArticleError as error:
         return refused(error)
     status = PUBLISHED if outcome.live else DRAFT
@@ -122,10 +127,10 @@ async def save_article(lang: str, article_id: str, body: SaveIn, request: Reques
     return outcome_body(outcome, live)
 
 
-async def _set_status(request: Request, db: Any, lead: Any, config: Any, lang: str, article_id: str,
+async def _set_status(request: Request, db: Any, lead: Any, articles: ArticleFiles, lang: str, article_id: str,
                       status: str, version: str | None) -> Any:
     try:
-        outcome = await asyncio.to_thread(files(config).set_status, lang, article_id, status, version)
+        outcome = await asyncio.to_thread(articles.set_status, lang, article_id, status, version)
     except ArticleError as error:
         return refused(error)
     action, before = ("article_published", DRAFT) if status == PUBLISHED else ("article_unpublished", PUBLISHED)
@@ -135,25 +140,14 @@ async def _set_status(request: Request, db: Any, lead: Any, config: Any, lang: s
 
 @router.post("/{lang}/{article_id}/publish", response_model=None)
 async def publish(lang: str, article_id: str, request: Request, db: DatabaseDep, lead: LeadDep,
-                  config: WorkspaceConfigDep, body: StatusIn | None = None) -> Any:
+                  articles: ArticlesDep, body: StatusIn | None = None) -> Any:
     """Draft → published (with its draft translation), if the checker accepts the folder after the change."""
-    return await _set_status(request, db, lead, config, lang, article_id, PUBLISHED, body.version if body else None)
+    return await _set_status(request, db, lead, articles, lang, article_id, PUBLISHED, body.version if body else None)
 
 
 @router.post("/{lang}/{article_id}/unpublish", response_model=None)
 async def unpublish(lang: str, article_id: str, request: Request, db: DatabaseDep, lead: LeadDep,
-                    config: WorkspaceConfigDep, body: StatusIn | None = None) -> Any:
+                    articles: ArticlesDep, body: StatusIn | None = None) -> Any:
     """Published → draft (with its translation): out of the search and the help center at once."""
-    return await _set_status(request, db, lead, config, lang, article_id, DRAFT, body.version if body else None)
+    return await _set_status(request, db, lead, articles, lang, article_id, DRAFT, body.version if body else None)
 
-
-async def on_startup(app: FastAPI) -> None:
-    """Warn when the lead edits one folder and the search indexes another (publishing would not reach the bot)."""
-    state = getattr(app.state, "search", None)
-    config = getattr(app.state, "workspace_config", None)
-    if state is None or config is None:
-        return
-    edited, indexed = config.paths.kb_articles.resolve(), state.settings.articles_dir.resolve()
-    if edited != indexed:
-        log.warning("the lead's Articles page edits %s but the search indexes %s (retrieval.yml articles_dir): "
-                    "published changes will not reach the bot or the help center", edited, indexed)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from services.deps import DatabaseDep
 from services.workspace import audit
 from services.workspace.articles import ArticleError, ArticleFiles
-from services.workspace.deps import SAME_ORIGIN, LeadDep, WorkspaceConfigDep
+from services.workspace.deps import SAME_ORIGIN, LeadDep, WorkspaceConfigDep, articles_dir
 from services.workspace.drafts import create_drafts, parse_request
 from services.workspace.gaps import Gap, GapFinder
 
@@ -69,7 +69,7 @@ async def draft_from_gap(gap_id: str, request: Request, db: DatabaseDep, lead: L
         if gap is None:
             return JSONResponse({"detail": "this gap is no longer in the report (new questions regrouped it); "
                                            "reload the gaps page"}, status_code=404)
-        files = ArticleFiles(config.paths.kb_articles)
+        files = ArticleFiles(articles_dir(request))
         changes = await asyncio.to_thread(create_drafts, files, db, gap, wanted)
     except ArticleError as error:
         return JSONResponse({"detail": error.message, "problems": error.problems}, status_code=error.status_code)

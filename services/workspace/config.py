@@ -25,7 +25,6 @@ class Paths(Strict):
     rasa_config: str = "config.yml"
     test_stories: str = "tests/bot/stories"
     held_out: str = "bot/evaluation"
-    kb_articles: str = "kb_articles"
     models: str = ".data/models"
 
 
@@ -75,7 +74,6 @@ class WorkspacePaths:
     rasa_config: Path
     test_stories: Path
     held_out: Path
-    kb_articles: Path
     models: Path
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends
@@ -23,3 +24,9 @@ def get_workspace_config(conn: HTTPConnection) -> WorkspaceConfig:
 
 
 WorkspaceConfigDep = Annotated[WorkspaceConfig, Depends(get_workspace_config)]
+
+
+def articles_dir(conn: HTTPConnection) -> Path:
+    """The knowledge-base articles: the folder the search indexes (retrieval/retrieval.yml ``articles_dir``), the
+    one setting the Articles page, the gap drafts, the help center and the bot all follow."""
+    return Path(state_of(conn, "search").settings.articles_dir)

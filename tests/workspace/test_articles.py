@@ -61,7 +61,7 @@ def test_a_stale_save_is_409_and_nothing_is_lost(workspace_app, lead_client: htt
     r = rui.put(f"/api/lead/articles/{ARTICLE}", json={"text": his_text, "version": his["version"]})
     assert r.status_code == 409
     assert "changed by someone else" in r.json()["detail"]
-    path = workspace_app.config.paths.kb_articles / f"{ARTICLE}.md"
+    path = workspace_app.kb_articles / f"{ARTICLE}.md"
     assert path.read_text(encoding="utf-8") == mine_text  # the first save survived
     # With the fresh version his change goes in, on top of hers.
     fresh = read(rui)
@@ -119,7 +119,7 @@ def test_html_in_an_article_is_neutralised_like_the_help_center(workspace_app, l
 
 def test_checker_errors_surface_and_nothing_is_written(workspace_app, lead_client: httpx.Client) -> None:
     current = read(lead_client)
-    path = workspace_app.config.paths.kb_articles / f"{ARTICLE}.md"
+    path = workspace_app.kb_articles / f"{ARTICLE}.md"
     broken = current["text"].replace("category: service", "category: vendas").replace(
         "## Como usar o comparador", "## Extra\n\ntexto\n\n## Como usar o comparador")
     r = lead_client.put(f"/api/lead/articles/{ARTICLE}", json={"text": broken, "version": current["version"]})
@@ -204,7 +204,7 @@ def test_unpublish_takes_the_pair_out_of_search_and_help_center_then_publish_bri
     assert top("how do I compare products side by side", "en") != "compare-products"
     assert anonymous.get("/help/pt/comparar-produtos").status_code == 404
     assert anonymous.get("/help/en/compare-products").status_code == 404
-    kb = Path(workspace_app.config.paths.kb_articles)
+    kb = Path(workspace_app.kb_articles)
     assert check_folder(kb) == []  # a draft pair is valid for CI
     r = lead_client.post(f"/api/lead/articles/{PAIR}/publish")
     assert r.status_code == 200, r.text

@@ -162,7 +162,7 @@ def test_a_published_draft_becomes_the_kb_answer(workspace_app, lead_client: htt
     drafts = {d["lang"]: d for d in r.json()["drafts"]}
     assert drafts["pt"]["id"] == "posso-pagar-com-bitcoin-ou-criptomoedas"
     assert drafts["en"]["id"] == "can-i-pay-with-bitcoin-or-cryptocurrency"
-    kb = workspace_app.config.paths.kb_articles
+    kb = workspace_app.kb_articles
     pt_text = (kb / "pt" / f"{drafts['pt']['id']}.md").read_text(encoding="utf-8")
     assert "status: draft" in pt_text and f"translation: {drafts['en']['id']}" in pt_text
     assert "Can I pay with bitcoin?" in pt_text and "dá pra pagar com criptomoeda?" in pt_text
