@@ -201,8 +201,12 @@ export async function mount(section, api) {
     let data;
     try { data = await api.get(`${BASE}/conversations/${encodeURIComponent(id)}`); } catch (e) { error.textContent = e.message; return; }
     const c = data.conversation;
+    const scrolled = window.scrollY;
     const back = el("button", { type: "button", id: "review-back", onclick: () => {
       detailView.hidden = true; listView.hidden = false; if (stale) { stale = false; load(); }
+      window.scrollTo(0, scrolled);
+      const row = body.querySelector(`tr[data-id="${CSS.escape(id)}"] button`);
+      if (row) row.focus({ preventScroll: true });
     } }, "← Voltar à lista");
     const changed = () => { stale = true; };
     detailView.replaceChildren(
