@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     data["precompute_seconds"] = round(time.perf_counter() - began, 1)
     # What autovacuum does after a bulk insert (planner statistics, the visibility map for index-only scans).
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE metric_samples" if db.engine.dialect.name == "postgresql"
+        conn.execute(text("VACUUM ANALYZE metric_samples, metric_daily" if db.engine.dialect.name == "postgresql"
                           else "ANALYZE"))
     metrics = MetricsService(db, hours, router, lambda: END + timedelta(days=2), store)
     query = MetricQuery(start=END - timedelta(days=args.days), end=END)

@@ -129,14 +129,20 @@ def backlog(session: Session, q: MetricQuery, at: datetime, durations: Durations
 
 
 def comments(session: Session, q: MetricQuery, limit: int) -> list[Sample]:
-    """The latest survey answers with a comment in the period, newest first."""
-    rows = session.connection().execute(
-        select(T.c.metric, T.c.at, T.c.conversation_id, T.c.team, T.c.language, T.c.intent, T.c.agent_id,
-               T.c.value, T.c.outcome, T.c.key, T.c.label, T.c.channel)
-        .where(T.c.at >= q.start, T.c.at < q.end, T.c.metric.in_((d.CSAT, d.NPS)), T.c.label.is_not(None),
-               *_filters(q))
-        .order_by(T.c.at.desc(), T.c.id.desc()).limit(limit))
-    return [Sample(*row) for row in rows]
+    """The latest survey answers with a comment in the period, newest first.
+
+    One indexed backward read per survey (``metric, at``) merged here: a single ``metric IN (...)`` query is
+    planned as a walk back through every sample of the period.
+    """
+    out: list[tuple[Any, ...]] = []
+    for metric in (d.CSAT, d.NPS):
+        out += session.connection().execute(
+            select(T.c.metric, T.c.at, T.c.conversation_id, T.c.team, T.c.language, T.c.intent, T.c.agent_id,
+                   T.c.value, T.c.outcome, T.c.key, T.c.label, T.c.channel, T.c.id)
+            .where(T.c.metric == metric, T.c.at >= q.start, T.c.at < q.end, T.c.label.is_not(None), *_filters(q))
+            .order_by(T.c.metric, T.c.at.desc(), T.c.id.desc()).limit(limit)).all()
+    out.sort(key=lambda row: (row[1], row[-1]), reverse=True)
+    return [Sample(*row[:-1]) for row in out[:limit]]
 
 
 def kb_titles(session: Session, q: MetricQuery) -> dict[str, str]:
