@@ -6,10 +6,10 @@ progress is in the database, so any app process answers ``GET jobs/current``.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import HTTPConnection
@@ -22,6 +22,8 @@ from services.workspace.retrain import Retrainer, data_counts
 
 router = APIRouter(prefix="/api/lead/models", tags=["lead workspace"], dependencies=SAME_ORIGIN)
 MAX_REASON = 1000
+# An id beyond the database's integer is a 422 with the field's name, not an overflow inside the driver (500).
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class PromoteBody(BaseModel):
@@ -30,7 +32,7 @@ class PromoteBody(BaseModel):
                                         description="required to promote a held-back candidate")
 
 
-def served_model(models_dir: Path) -> Path | None:
+def served_model(models_dir: FilePath) -> FilePath | None:
     """The model Rasa serves now: the registry's pointer, else what ``make train`` produced last."""
     pointed = model_store.read_pointer(models_dir)
     if pointed is not None:
@@ -83,7 +85,7 @@ def current_job(db: DatabaseDep, lead: LeadDep) -> dict[str, Any]:
 
 
 @router.get("/jobs/{job_id}")
-def get_job(job_id: int, db: DatabaseDep, lead: LeadDep) -> dict[str, Any]:
+def get_job(job_id: Id, db: DatabaseDep, lead: LeadDep) -> dict[str, Any]:
     job = model_store.get_job(db, job_id)
     if job is None:
         raise HTTPException(404, f"o treino {job_id} não existe")
@@ -91,12 +93,12 @@ def get_job(job_id: int, db: DatabaseDep, lead: LeadDep) -> dict[str, Any]:
 
 
 @router.post("/{version_id}/promote")
-async def promote(version_id: int, body: PromoteBody, db: DatabaseDep, settings: SettingsDep,
+async def promote(version_id: Id, body: PromoteBody, db: DatabaseDep, settings: SettingsDep,
                   config: WorkspaceConfigDep, lead: LeadDep) -> dict[str, Any]:
     return await promotion.promote(db, settings, config, version_id, lead, body.override_reason, rollback=False)
 
 
 @router.post("/{version_id}/rollback")
-async def rollback(version_id: int, body: PromoteBody, db: DatabaseDep, settings: SettingsDep,
+async def rollback(version_id: Id, body: PromoteBody, db: DatabaseDep, settings: SettingsDep,
                    config: WorkspaceConfigDep, lead: LeadDep) -> dict[str, Any]:
     return await promotion.promote(db, settings, config, version_id, lead, body.override_reason, rollback=True)

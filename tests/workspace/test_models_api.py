@@ -46,6 +46,8 @@ def test_the_served_model_is_version_one(lead_client: httpx.Client) -> None:
     ("/api/lead/models/1/promote", {"override_reason": "x" * 5000}, 422),
     ("/api/lead/models/1/promote", {"reason": "typo"}, 422),
     ("/api/lead/models/abc/promote", {}, 422),
+    ("/api/lead/models/99999999999999999999/rollback", {}, 422),
+    ("/api/lead/models/jobs/99999999999999999999", None, 422),
     ("/api/lead/models/jobs/12345", None, 404),
 ])
 def test_bad_requests_are_clear_4xx(lead_client: httpx.Client, path: str, body: Any, status: int) -> None:
