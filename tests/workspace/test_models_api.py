@@ -150,3 +150,22 @@ def test_verdict_rules() -> None:
     assert verdict({"current": current, "candidate": scores(0.96, 0.96, {"a": 1, "b": 1}, ["x"])},
                    lenient)["status"] == "ready"
     assert verdict({"current": None, "candidate": scores(0.5, 0.5, {"a": 0.5})}, tolerances)["status"] == "ready"
+
+
+def test_every_replica_is_told_and_each_failure_named(make_workspace_app: Any) -> None:
+    """Several Rasa servers (retrain.rasa_urls): each gets the model; none reachable → 502 naming each, no change."""
+    from services.workspace.config import WorkspaceFile
+    from tests.handoff.server import free_port
+
+    urls = [f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}/"]
+    app = make_workspace_app(workspace_file=WorkspaceFile(retrain=Retrain(rasa_urls=urls)))
+    lead = app.login(app.lead.email)
+    with app.db.session() as s:
+        first = model_store.get_version(s, 1)
+        assert first is not None
+        model_store.add_version(s, Path(first.file), status=model_store.CANDIDATE)
+    r = lead.post("/api/lead/models/2/promote", json={})
+    assert r.status_code == 502, r.text
+    for url in urls:
+        assert url.rstrip("/") in r.json()["detail"]
+    assert {v["id"]: v["status"] for v in lead.get("/api/lead/models").json()["versions"]}[2] == "candidate"
