@@ -32,6 +32,7 @@ class SearchIn(BaseModel):
     cpf: str = Field("", max_length=20)
     phone: str = Field("", max_length=30)
     conversation_id: str = Field("", max_length=64)
+    customer_id: str = Field("", max_length=128)
 
 
 class ConversationsIn(BaseModel):
@@ -45,15 +46,17 @@ class EraseIn(ConversationsIn):
 
 
 def _kinds(body: SearchIn) -> list[str]:
-    return [name for name in ("email", "cpf", "phone", "conversation_id") if getattr(body, name).strip()]
+    return [name for name in ("email", "cpf", "phone", "conversation_id", "customer_id")
+            if getattr(body, name).strip()]
 
 
 @router.post("/search")
 def search(body: SearchIn, subjects: SubjectDep, db: DatabaseDep, lead: LeadDep) -> dict[str, Any]:
-    who = Identifier(email=body.email, cpf=body.cpf, phone=body.phone, conversation_id=body.conversation_id)
+    who = Identifier(email=body.email, cpf=body.cpf, phone=body.phone, conversation_id=body.conversation_id,
+                     customer_id=body.customer_id)
     if who.empty():
-        raise HTTPException(422, "give an e-mail, a CPF (11 digits), a phone number (with area code) or a "
-                                 "conversation id")
+        raise HTTPException(422, "give an e-mail, a CPF (11 digits), a phone number (with area code), a "
+                                 "conversation id or the shop's customer id")
     ids = subjects.find(who)
     audit.record(db, "customer_data_searched", lead, f"by {', '.join(_kinds(body))}", after={"found": len(ids)})
     return {"conversations": subjects.summaries(ids)}

@@ -174,6 +174,7 @@ class Identifier:
     cpf: str = ""
     phone: str = ""
     conversation_id: str = ""
+    customer_id: str = ""  # the host site's id of a signed-in customer (services/chat/identity.py)
 
     def needles(self) -> list[str]:
         """The forms in which each identifier can appear in stored text."""
@@ -193,7 +194,7 @@ class Identifier:
         return found
 
     def empty(self) -> bool:
-        return not (self.needles() or self.conversation_id.strip())
+        return not (self.needles() or self.conversation_id.strip() or self.customer_id.strip())
 
 
 @dataclass
@@ -226,6 +227,8 @@ class SubjectData:
         with self.db.engine.connect() as connection:
             if who.conversation_id.strip():
                 ids |= set(connection.scalars(select(conv.c.id).where(conv.c.id == who.conversation_id.strip())))
+            if who.customer_id.strip() and "customer_id" in conv.c:
+                ids |= set(connection.scalars(select(conv.c.id).where(conv.c.customer_id == who.customer_id.strip())))
             if needles:
                 for table in (conv, *self.schema.direct):
                     key = table.c.id if table is conv else table.c.conversation_id
@@ -376,7 +379,8 @@ class SubjectData:
         return count
 
 
-_PERSONAL = re.compile(r"(comment|name|email|e_mail|phone|cpf|document|address|customer_ref)$")
+# customer_id / visitor_id link a conversation to a person (the shop's account, the browser): gone with the rest.
+_PERSONAL = re.compile(r"(comment|name|email|e_mail|phone|cpf|document|address|customer_id|visitor_id)$")
 
 
 def _personal_column(name: str) -> bool:

@@ -29,6 +29,7 @@ export async function mount(section, api) {
     field("privacy-cpf", "CPF", "text", "000.000.000-00"),
     field("privacy-phone", "Telefone", "tel", "(11) 98765-4321"),
     field("privacy-conversation", "ID da conversa"),
+    field("privacy-customer", "ID do cliente na loja"),
     el("button", { type: "submit" }, "Buscar"));
 
   const selected = () => found.filter((c) => document.getElementById(`privacy-pick-${c.id}`)?.checked).map((c) => c.id);
@@ -40,6 +41,7 @@ export async function mount(section, api) {
       const body = {
         email: form.querySelector("#privacy-email").value, cpf: form.querySelector("#privacy-cpf").value,
         phone: form.querySelector("#privacy-phone").value, conversation_id: form.querySelector("#privacy-conversation").value,
+        customer_id: form.querySelector("#privacy-customer").value,
       };
       found = (await api.post("/api/lead/privacy/search", body)).conversations;
       results.replaceChildren(...found.map((c) => el("tr", {},
