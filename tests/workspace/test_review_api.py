@@ -277,3 +277,17 @@ def test_facets_offer_what_the_log_holds(seeded: dict[str, str], lead_client: ht
     assert facets["languages"] == ["en", "pt"] and facets["teams"] == ["atendimento", "suporte"]
     assert {"order_status", "return_policy", "nlu_fallback"} <= set(facets["intents"])
     assert "frustration" in facets["reasons"] and facets["tags"] == [{"tag": "pix", "count": 1}]
+
+
+def test_erasing_a_customer_removes_the_review_too(seeded: dict[str, str], workspace_app: WorkspaceApp,
+                                                    lead_client: httpx.Client) -> None:
+    """Tags and review marks hang off the conversation: erasing the customer's data (LGPD) takes them along."""
+    from services.privacy.subject import SubjectData
+
+    cid = seeded["A"]
+    lead_client.put(f"{LIST}/{cid}/tags", json={"tags": ["pix"]})
+    lead_client.post(f"{LIST}/{cid}/reviewed", json={"reviewed": True})
+    outcome = SubjectData(workspace_app.db).erase([cid])
+    assert outcome.rows.get("review_tags") == 1 and outcome.rows.get("review_marks") == 1, outcome.rows
+    assert lead_client.get(f"{LIST}/{cid}").status_code == 404
+    assert cid not in _ids(lead_client) and _ids(lead_client, tag="pix") == []
