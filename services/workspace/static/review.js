@@ -72,7 +72,7 @@ function signals(c) {
 
 function resultRow(c, open) {
   const button = el("button", { type: "button", class: "link", onclick: () => open(c.id),
-    "aria-label": `Abrir conversa de ${when(c.created_at)}` }, c.first_message || "(sem texto)");
+    title: "Abrir a conversa" }, c.first_message || "(sem texto)");
   return el("tr", { dataset: { id: c.id } },
     el("td", { class: "nowrap" }, when(c.created_at)),
     el("td", {}, LANGS[c.language] || c.language),
