@@ -145,3 +145,28 @@ def test_retrain_promote_rollback_and_hold_back(rasa_stack: Stack, make_workspac
         assert action in actions, (action, actions)
     r = lead.post(f"/api/lead/models/{first['id']}/rollback", timeout=LOAD_TIMEOUT, json={})
     assert r.status_code == 200 and served(stack) == first["file"], r.text
+
+
+def test_one_replica_down_is_reported_the_others_serve(rasa_stack: Stack,
+                                                        make_workspace_app: Callable[..., WorkspaceApp]) -> None:
+    """Two Rasa URLs, one of them down: the live one loads the version, the page is told which one failed."""
+    from services.workspace.config import Retrain, WorkspaceFile
+    from tests.handoff.server import free_port
+
+    stack = rasa_stack
+    down = f"http://127.0.0.1:{free_port()}"
+    app = make_workspace_app(rasa_url=stack.rasa_url, rasa_token=stack.rasa_token,
+                             workspace_file=WorkspaceFile(retrain=Retrain(rasa_urls=[stack.rasa_url, down])))
+    lead = app.login(app.lead.email)
+    with app.db.session() as s:  # the same archive as a second version: loading it is quick, the answers equal
+        first = model_store.get_version(s, 1)
+        assert first is not None
+        second = model_store.add_version(s, Path(first.file), status=model_store.CANDIDATE).id
+    r = lead.post(f"/api/lead/models/{second}/promote", timeout=LOAD_TIMEOUT, json={})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [f["url"] for f in body["failed"]] == [down] and "inacessível" in body["failed"][0]["error"]
+    assert [s["ok"] for s in body["servers"]] == [True, False]
+    assert served(stack) == Path(first.file).name
+    statuses = {v["id"]: v["status"] for v in lead.get("/api/lead/models").json()["versions"]}
+    assert statuses == {1: "retired", second: "promoted"}
