@@ -169,7 +169,7 @@ def ensure_initial_version(db: Database, models_dir: Path, served: Path | None,
         file = read_pointer(models_dir) or served
         if file is None or not file.is_file():
             return
-        add_version(s, file, status=PROMOTED, changes={"summary": "modelo inicial (o que `make run` serve)"},
+        add_version(s, file, status=PROMOTED, changes={"summary": "modelo inicial (o que o Rasa já servia)"},
                     data_counts=data_counts)
 
 
