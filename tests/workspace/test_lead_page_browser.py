@@ -115,6 +115,7 @@ def test_lead_filters_opens_and_tags_a_conversation(workspace_app: WorkspaceApp)
         _sign_in(agent_page, app.url, app.agent.email)
         expect(agent_page.locator("#me-name")).to_contain_text("Ana Agente")
         expect(agent_page.locator("#lead-link")).to_be_hidden()
+        expect(agent_page.locator("#metrics-link")).to_have_attribute("href", "/console/metrics")  # own figures
         agent_page.goto(f"{app.url}/console/lead#review")
         expect(agent_page.locator("#denied")).to_be_visible()
         expect(agent_page.locator("#denied")).to_contain_text("Esta área é só para líderes")
