@@ -15,7 +15,8 @@ from services.settings import load_settings
 
 
 def test_every_feature_is_listed_in_order() -> None:
-    assert [f.name for f in features()] == ["kb_events", "search", "chat", "handoff", "metrics", "helpcenter"]
+    assert [f.name for f in features()] == ["kb_events", "search", "chat", "handoff", "metrics", "workspace",
+                                               "privacy", "helpcenter"]
 
 
 def test_a_feature_that_fails_to_import_stops_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
