@@ -7,6 +7,7 @@ comparison, clicks Promover; a NEW chat with the same message is then classified
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from services.conversations import kinds
 from services.conversations.models import ConversationEvent
+from services.settings import REPO_ROOT
 from tests.handoff.test_console_browser import CHROMIUM
 from tests.workspace.test_retrain_rasa import NEW_EXAMPLE, NEW_INTENT, rasa_stack  # noqa: F401  (fixture)
 
@@ -77,6 +79,8 @@ def test_lead_relabels_retrains_promotes_and_the_bot_understands(rasa_stack: Any
         expect(models.locator("table.compare")).to_contain_text("Acurácia")
         expect(models).to_contain_text("Pronto")
         expect(models).to_contain_text(f"+1 {NEW_INTENT}")
+        if os.environ.get("SCREENSHOTS") == "1":  # the README's picture of the comparison
+            page.screenshot(path=str(REPO_ROOT / "docs" / "images" / "lead-models.png"), full_page=True)
         models.get_by_role("button", name="Promover").click()
         expect(models).to_contain_text("já está atendendo", timeout=180_000)
         expect(models.locator("tr.current")).to_contain_text("em uso")
