@@ -30,7 +30,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import time  # noqa: E402
@@ -41,6 +40,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from embeddings.bench import cpu_model
 from services.workspace.gaps import cluster_vectors  # noqa: E402
 
 DATA = Path(os.environ.get("BENCH_DATASETS", "/work/shared/datasets"))
@@ -216,16 +216,6 @@ def embed(texts: list[str], batch: int = 64) -> np.ndarray:
     for start in tqdm(range(0, len(texts), batch), desc="embedding", unit="batch"):
         out.append(np.asarray(encoder.encode_queries(texts[start:start + batch]), dtype=np.float32))
     return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -43,6 +42,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from embeddings.bench import cpu_model
 from services.workspace.inbox import group_indices, grouping_form  # noqa: E402
 from services.workspace.training_data import plain_text  # noqa: E402
 
@@ -178,16 +178,6 @@ def configured_threshold() -> float:
     from services.workspace.config import load_workspace_config
 
     return float(load_workspace_config().file.inbox.group_similarity)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
