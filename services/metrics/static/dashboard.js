@@ -3,6 +3,8 @@
 // agent filter). Every number shown comes from /api/metrics/report or /api/metrics/tables/<name>, the same rows
 // the CSV links download. Charts: the vendored Chart.js (served by the app; no CDN, nothing inline).
 import "./vendor/chart.umd.min.js";
+// The console's one DOM builder (no innerHTML: every text is shown as text).
+import { el as h } from "/console/lead/static/api.js";
 
 const Chart = globalThis.Chart;
 const TEAMS = { atendimento: "Atendimento", suporte: "Suporte Técnico" };
@@ -33,22 +35,6 @@ const CARDS = [
   ["handling_time.median_seconds", "Tempo de atendimento (mediana)", "s"],
   ["backlog.waiting", "Na fila agora / no fim do período", "n"],
 ];
-
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 const number = new Intl.NumberFormat("pt-BR", { maximumFractionDigits: 1 });
 
