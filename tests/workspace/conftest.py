@@ -272,3 +272,14 @@ def agent_client(workspace_app: WorkspaceApp) -> httpx.Client:
 
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def sign_in_console(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the console's form in a Playwright page, as a person does."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/console")
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
+    page.keyboard.press("Enter")
+    expect(page.locator("#me-name")).not_to_be_empty()

@@ -8,6 +8,7 @@ import pytest
 
 from services.workspace.training_data import known_examples
 from tests.handoff.test_console_browser import CHROMIUM
+from tests.workspace.conftest import sign_in_console
 from tests.workspace.inbox_seed import new_conversation, say
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,10 +31,7 @@ def test_lead_relabels_a_message_and_sees_it_written(workspace_app: Any) -> None
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{app.url}/console")
-        page.fill("#login-email", app.lead.email)
-        page.fill("#login-password", app.lead.password)
-        page.keyboard.press("Enter")
+        sign_in_console(page, app.url, app.lead.email, app.lead.password)
         expect(page.locator("#me-name")).to_contain_text(app.lead.name)
         page.goto(f"{app.url}/console/lead#inbox")
         panel = page.locator("#panel-inbox")

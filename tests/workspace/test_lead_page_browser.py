@@ -15,20 +15,10 @@ import pytest
 from scripts.lead_demo_data import random_specs, seed
 from scripts.lead_screenshots import CHROMIUM, VIEWPORT, capture
 from services.db import utcnow
-from tests.workspace.conftest import PASSWORD, WorkspaceApp
+from tests.workspace.conftest import WorkspaceApp, sign_in_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-
-
-def _sign_in(page, base: str, email: str) -> None:  # noqa: ANN001 - Playwright's Page
-    from playwright.sync_api import expect
-
-    page.goto(f"{base}/console")
-    page.fill("#login-email", email)
-    page.fill("#login-password", PASSWORD)
-    page.keyboard.press("Enter")
-    expect(page.locator("#me-name")).not_to_be_empty()
 
 
 def test_lead_filters_opens_and_tags_a_conversation(workspace_app: WorkspaceApp) -> None:
@@ -46,7 +36,7 @@ def test_lead_filters_opens_and_tags_a_conversation(workspace_app: WorkspaceApp)
         browser = p.chromium.launch(executable_path=CHROMIUM,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page(viewport=VIEWPORT, locale="pt-BR")
-        _sign_in(page, app.url, app.lead.email)
+        sign_in_console(page, app.url, app.lead.email)
         link = page.locator("#lead-link")
         expect(link).to_be_visible()
         link.click()
@@ -112,7 +102,7 @@ def test_lead_filters_opens_and_tags_a_conversation(workspace_app: WorkspaceApp)
 
         # An agent: no link in the console, and the lead area answers with the guard.
         agent_page = browser.new_context(viewport=VIEWPORT, locale="pt-BR").new_page()
-        _sign_in(agent_page, app.url, app.agent.email)
+        sign_in_console(agent_page, app.url, app.agent.email)
         expect(agent_page.locator("#me-name")).to_contain_text("Ana Agente")
         expect(agent_page.locator("#lead-link")).to_be_hidden()
         expect(agent_page.locator("#metrics-link")).to_have_attribute("href", "/console/metrics")  # own figures

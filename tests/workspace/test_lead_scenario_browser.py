@@ -18,6 +18,7 @@ from services.conversations import kinds
 from services.conversations.models import ConversationEvent
 from services.settings import REPO_ROOT
 from tests.handoff.test_console_browser import CHROMIUM
+from tests.workspace.conftest import sign_in_console
 from tests.workspace.test_retrain_rasa import NEW_EXAMPLE, NEW_INTENT, rasa_stack  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,10 +53,7 @@ def test_lead_relabels_retrains_promotes_and_the_bot_understands(rasa_stack: Any
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{app.url}/console")
-        page.fill("#login-email", app.lead.email)
-        page.fill("#login-password", app.lead.password)
-        page.keyboard.press("Enter")
+        sign_in_console(page, app.url, app.lead.email, app.lead.password)
         expect(page.locator("#me-name")).to_contain_text(app.lead.name)
 
         # 1. the NLU inbox: label the message
